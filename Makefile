@@ -1,0 +1,31 @@
+# stancemine — the two commands a new user needs are `make run` and `make test`.
+# Everything else (libtorch, the MiniLM backbone) is installed by scripts/setup.
+
+CARGO ?= cargo
+BIN := target/release/stancemine
+CORPUS ?= corpus
+OUT ?= out
+
+.PHONY: all setup build run test lint clean
+
+all: build
+
+setup:
+	@bash scripts/setup
+
+build: setup
+	$(CARGO) build --release --locked
+
+run: build
+	$(BIN) run $(CORPUS) --out $(OUT)
+
+test: setup
+	$(CARGO) test --release --locked
+
+lint: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OUT)

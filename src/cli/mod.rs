@@ -1,0 +1,102 @@
+//! Command-line interface: argument parsing and validation into library
+//! configs, logging and progress. No pipeline work happens here.
+
+mod progress;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use stancemine::ingest::Limits;
+use stancemine::pipeline::{self, RunConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "stancemine",
+    version,
+    about = "Stance mining for foreign-policy commentary",
+    after_help = "Examples:\n  stancemine run corpus --out out\n  stancemine run new-pieces/ archive.jsonl --out out --store archive.sqlite\n\n\
+                  Exit codes: 0 all inputs processed, 1 some inputs failed (see OUT/errors.jsonl), 2 fatal error."
+)]
+struct Cli {
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on the terminal.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Process files and folders of articles (.txt, .html, .jsonl) into OUT.
+    ///
+    /// Writes OUT/articles.jsonl, OUT/errors.jsonl and the SQLite store
+    /// (OUT/stancemine.sqlite unless --store). Articles already in the store
+    /// with unchanged content are not recomputed.
+    Run {
+        /// Files or folders to read; folders are walked for .txt, .html, .htm and .jsonl files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long, short, default_value = "out")]
+        out: PathBuf,
+        /// SQLite store to use instead of OUT/stancemine.sqlite.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Largest input file (text, HTML) or JSONL line to read, in bytes.
+        #[arg(long, default_value_t = Limits::default().max_bytes)]
+        max_bytes: u64,
+    },
+}
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match cli.command {
+        Command::Run {
+            inputs,
+            out,
+            store,
+            max_bytes,
+        } => {
+            if out.exists() && !out.is_dir() {
+                anyhow::bail!("--out {} exists and is not a folder", out.display());
+            }
+            let config = RunConfig {
+                inputs,
+                out_dir: out.clone(),
+                store,
+                limits: Limits { max_bytes },
+            };
+            let mut progress = progress::for_terminal(cli.quiet);
+            let summary = pipeline::run(&config, progress.as_mut())
+                .with_context(|| format!("run into {} stopped", out.display()))?;
+            Ok(if summary.failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("stancemine={level},warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(progress::LogWriter)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
+}

@@ -1,0 +1,28 @@
+//! # stancemine
+//!
+//! Stance mining for foreign-policy commentary. Data flows one way through
+//! named stages, one module each:
+//!
+//! ```text
+//! files ─▶ ingest ─▶ segment ─▶ store / output
+//!          Article   Sentences   SQLite + articles.jsonl
+//! ```
+//!
+//! - [`ingest`] reads text, HTML and JSONL inputs into cleaned [`article::Article`]s;
+//! - [`segment`] splits the cleaned text into [`article::Sentence`]s with offsets;
+//! - [`store`] keeps every result in SQLite so re-runs skip unchanged articles;
+//! - [`pipeline`] drives a batch run over many inputs and reports progress;
+//! - [`output`] writes `articles.jsonl` and `errors.jsonl`.
+//!
+//! ```
+//! let sentences = stancemine::segment::segment("Mr. Kim left. Talks stalled.");
+//! assert_eq!(sentences.len(), 2);
+//! assert_eq!(sentences[1].start, 14);
+//! ```
+
+pub mod article;
+pub mod ingest;
+pub mod output;
+pub mod pipeline;
+pub mod segment;
+pub mod store;

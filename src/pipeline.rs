@@ -1,0 +1,170 @@
+//! Pipeline: one batch run over many inputs. Each article flows through
+//! ingest → segment → store → output; an article the store already holds
+//! with the same content and the same pipeline fingerprint is not
+//! recomputed. Bad inputs are recorded and the run goes on.
+
+use crate::article::ArticleRecord;
+use crate::ingest::{self, IngestError, Limits, SourceFile};
+use crate::output::{ErrorRecord, OutputError, Writer};
+use crate::segment::segment;
+use crate::store::{Freshness, RunCounts, Store, StoreError};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Versions of every stage that shapes a stored record; a change means
+/// stored results are recomputed.
+pub const FINGERPRINT: &str = "ingest-1+segment-1";
+
+/// Everything a run needs to know.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    /// Defaults to `<out_dir>/stancemine.sqlite`.
+    pub store: Option<PathBuf>,
+    pub limits: Limits,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub files: usize,
+    pub processed: usize,
+    pub unchanged: usize,
+    pub duplicates: usize,
+    pub failed: usize,
+}
+
+/// Errors that stop a whole run (as opposed to one bad input).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot write output: {0}")]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Receives progress as files are read.
+pub trait Progress {
+    fn start(&mut self, files: usize);
+    fn file_done(&mut self, file: &SourceFile, summary: &RunSummary);
+    fn finish(&mut self, summary: &RunSummary);
+}
+
+/// No progress reporting (tests, library use).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&mut self, _: usize) {}
+    fn file_done(&mut self, _: &SourceFile, _: &RunSummary) {}
+    fn finish(&mut self, _: &RunSummary) {}
+}
+
+/// Run the pipeline over `config.inputs`.
+pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
+    let mut writer = Writer::create(&config.out_dir)?;
+    let store_path = config
+        .store
+        .clone()
+        .unwrap_or_else(|| config.out_dir.join("stancemine.sqlite"));
+    let mut store = Store::open(&store_path)?;
+    let inputs = config
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let run_id = store.begin_run(&inputs, FINGERPRINT)?;
+
+    let mut summary = RunSummary::default();
+    let (files, discovery_errors) = ingest::discover(&config.inputs);
+    summary.files = files.len();
+    for e in discovery_errors {
+        fail(&mut writer, &store, run_id, &mut summary, e)?;
+    }
+    progress.start(files.len());
+    // Article id → source, to spot the same piece read twice in one run.
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for file in &files {
+        let source_file = file.path.display().to_string();
+        let mut ids = Vec::new();
+        let mut complete = true;
+        for item in ingest::read(file, config.limits) {
+            let article = match item {
+                Ok(a) => a,
+                Err(e) => {
+                    complete &= e.line().is_some();
+                    fail(&mut writer, &store, run_id, &mut summary, e)?;
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&article.id) {
+                tracing::warn!("{}: same article as {first}; skipped", article.source);
+                summary.duplicates += 1;
+                continue;
+            }
+            seen.insert(article.id.clone(), article.source.clone());
+            ids.push(article.id.clone());
+            let hash = article.content_hash();
+            if store.freshness(&article.id, &hash, FINGERPRINT)? == Freshness::Unchanged {
+                if let Some(record) = store.record(&article.id)? {
+                    tracing::debug!("{}: unchanged", article.source);
+                    writer.article(&record)?;
+                    summary.unchanged += 1;
+                    continue;
+                }
+            }
+            let sentences = segment(&article.text);
+            let record = ArticleRecord::new(article, sentences);
+            store.put_article(run_id, &source_file, &record, &hash, FINGERPRINT)?;
+            writer.article(&record)?;
+            summary.processed += 1;
+        }
+        // Only a file read to its end says which stored articles it no longer holds.
+        if complete {
+            let removed = store.remove_stale(&source_file, &ids)?;
+            if removed > 0 {
+                tracing::info!(
+                    "{source_file}: {removed} stored article(s) no longer present, removed"
+                );
+            }
+        }
+        progress.file_done(file, &summary);
+    }
+    store.finish_run(
+        run_id,
+        RunCounts {
+            processed: summary.processed,
+            unchanged: summary.unchanged,
+            failed: summary.failed,
+        },
+    )?;
+    progress.finish(&summary);
+    Ok(summary)
+}
+
+fn fail(
+    writer: &mut Writer,
+    store: &Store,
+    run_id: i64,
+    summary: &mut RunSummary,
+    e: IngestError,
+) -> Result<(), RunError> {
+    tracing::error!("{e}");
+    let source = match e.path() {
+        Some(p) => p.display().to_string(),
+        None => match &e {
+            IngestError::NoText { what } => what.clone(),
+            _ => String::new(),
+        },
+    };
+    let record = ErrorRecord {
+        source,
+        line: e.line(),
+        error: e.to_string(),
+    };
+    store.record_error(run_id, &record.source, record.line, &record.error)?;
+    writer.error(&record)?;
+    summary.failed += 1;
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Store: every article, sentence, run and error in one SQLite file, so a
+//! second run skips what has not changed and analysts can query results
+//! with SQL. Tables are documented in `docs/schema.md`.
+
+use crate::article::ArticleRecord;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+
+/// Bumped when the table layout changes; older stores are migrated or refused.
+pub const STORE_VERSION: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store {path}: written by a newer stancemine (store version {found}, this one reads {STORE_VERSION})")]
+    TooNew { path: String, found: i64 },
+    #[error("store: stored record for {id} is unreadable: {source}")]
+    Record {
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Counts written into the `runs` table at the end of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub processed: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+/// How a stored article compares with a freshly ingested one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    New,
+    Changed,
+    Unchanged,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    stancemine_version TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    processed INTEGER, unchanged INTEGER, failed INTEGER
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_file TEXT NOT NULL,
+    title TEXT, standfirst TEXT, author TEXT, date TEXT, url TEXT,
+    synthetic INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    record_json TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id)
+);
+CREATE INDEX IF NOT EXISTS articles_source_file ON articles(source_file);
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (article_id, idx)
+);
+CREATE TABLE IF NOT EXISTS errors (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    source TEXT NOT NULL,
+    line INTEGER,
+    error TEXT NOT NULL
+);
+";
+
+impl Store {
+    /// Open (or create) the store at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let p = path.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: p.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        let found: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'store_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        match found.and_then(|v| v.parse::<i64>().ok()) {
+            Some(v) if v > STORE_VERSION => return Err(StoreError::TooNew { path: p, found: v }),
+            Some(_) => {}
+            None => {
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('store_version', ?1)",
+                    params![STORE_VERSION.to_string()],
+                )
+                .map_err(err)?;
+            }
+        }
+        Ok(Store { conn, path: p })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Start a run; returns its id.
+    pub fn begin_run(&self, inputs: &str, fingerprint: &str) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (started_at, stancemine_version, fingerprint, inputs) VALUES (?1, ?2, ?3, ?4)",
+                params![now(), env!("CARGO_PKG_VERSION"), fingerprint, inputs],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(&self, run_id: i64, counts: RunCounts) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = ?2, processed = ?3, unchanged = ?4, failed = ?5 WHERE id = ?1",
+                params![run_id, now(), counts.processed as i64, counts.unchanged as i64, counts.failed as i64],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Compare a freshly ingested article with what the store holds.
+    pub fn freshness(&self, id: &str, content_hash: &str, fingerprint: &str) -> Result<Freshness> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT content_hash, fingerprint FROM articles WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(match row {
+            None => Freshness::New,
+            Some((h, f)) if h == content_hash && f == fingerprint => Freshness::Unchanged,
+            Some(_) => Freshness::Changed,
+        })
+    }
+
+    /// The stored `articles.jsonl` record of an article.
+    pub fn record(&self, id: &str) -> Result<Option<ArticleRecord>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT record_json FROM articles WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|source| StoreError::Record {
+                id: id.to_string(),
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// Insert or replace an article and its sentences, in one transaction.
+    pub fn put_article(
+        &mut self,
+        run_id: i64,
+        source_file: &str,
+        record: &ArticleRecord,
+        content_hash: &str,
+        fingerprint: &str,
+    ) -> Result<()> {
+        let json = serde_json::to_string(record).map_err(|source| StoreError::Record {
+            id: record.id.clone(),
+            source,
+        })?;
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM articles WHERE id = ?1", params![record.id])
+            .map_err(err)?;
+        tx.execute(
+            "INSERT INTO articles (id, source, source_file, title, standfirst, author, date, url, synthetic, text,
+                                   content_hash, fingerprint, record_json, run_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                record.id,
+                record.source,
+                source_file,
+                record.title,
+                record.standfirst,
+                record.author,
+                record.date,
+                record.url,
+                record.synthetic,
+                record.text,
+                content_hash,
+                fingerprint,
+                json,
+                run_id
+            ],
+        )
+        .map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare("INSERT INTO sentences (article_id, idx, start, end, text) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
+            for (i, s) in record.sentences.iter().enumerate() {
+                stmt.execute(params![
+                    record.id,
+                    i as i64,
+                    s.start as i64,
+                    s.end as i64,
+                    s.text
+                ])
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Forget articles that `source_file` no longer contains.
+    pub fn remove_stale(&self, source_file: &str, keep: &[String]) -> Result<usize> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM articles WHERE source_file = ?1")
+            .map_err(|e| self.err(e))?;
+        let ids: Vec<String> = stmt
+            .query_map(params![source_file], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut removed = 0;
+        for id in ids.iter().filter(|id| !keep.contains(id)) {
+            removed += self
+                .conn
+                .execute("DELETE FROM articles WHERE id = ?1", params![id])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(removed)
+    }
+
+    pub fn record_error(
+        &self,
+        run_id: i64,
+        source: &str,
+        line: Option<usize>,
+        error: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO errors (run_id, source, line, error) VALUES (?1, ?2, ?3, ?4)",
+                params![run_id, source, line.map(|l| l as i64), error],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Number of stored articles.
+    pub fn article_count(&self) -> Result<usize> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{Article, Metadata, Sentence};
+
+    fn record(id: &str) -> ArticleRecord {
+        ArticleRecord::new(
+            Article {
+                id: id.into(),
+                source: "a.txt".into(),
+                meta: Metadata::default(),
+                text: "One. Two.".into(),
+                warnings: vec![],
+            },
+            vec![
+                Sentence {
+                    start: 0,
+                    end: 4,
+                    text: "One.".into(),
+                },
+                Sentence {
+                    start: 5,
+                    end: 9,
+                    text: "Two.".into(),
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn articles_round_trip_and_freshness_follows_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let run = s.begin_run("a.txt", "f1").unwrap();
+        assert_eq!(s.freshness("x", "h", "f1").unwrap(), Freshness::New);
+        s.put_article(run, "a.txt", &record("x"), "h", "f1")
+            .unwrap();
+        assert_eq!(s.freshness("x", "h", "f1").unwrap(), Freshness::Unchanged);
+        assert_eq!(s.freshness("x", "h2", "f1").unwrap(), Freshness::Changed);
+        assert_eq!(s.freshness("x", "h", "f2").unwrap(), Freshness::Changed);
+        assert_eq!(s.record("x").unwrap().unwrap(), record("x"));
+        // Replacing keeps one copy of the sentences.
+        s.put_article(run, "a.txt", &record("x"), "h", "f1")
+            .unwrap();
+        let n: i64 = s
+            .conn
+            .query_row("SELECT COUNT(*) FROM sentences", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(s.remove_stale("a.txt", &[]).unwrap(), 1);
+        let n: i64 = s
+            .conn
+            .query_row("SELECT COUNT(*) FROM sentences", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "sentences go with their article");
+    }
+
+    #[test]
+    fn a_newer_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let s = Store::open(&p).unwrap();
+        s.conn
+            .execute(
+                "UPDATE meta SET value = '99' WHERE key = 'store_version'",
+                [],
+            )
+            .unwrap();
+        drop(s);
+        assert!(matches!(
+            Store::open(&p),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}
