@@ -22,7 +22,12 @@
 
 pub mod article;
 pub mod ingest;
+pub mod metrics;
+pub mod model;
+pub mod ner;
 pub mod output;
 pub mod pipeline;
 pub mod segment;
+pub mod stance;
 pub mod store;
+pub mod train;
