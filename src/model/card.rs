@@ -1,0 +1,141 @@
+//! Model cards: what a model was trained on, how it scored, the command that
+//! reproduces it, and the sha256 of every file in its directory — checked
+//! when the model is loaded, so a corrupt or swapped file is refused.
+
+use super::{invalid, read_json, sha256_file, ModelError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataFile {
+    pub path: String,
+    pub sha256: String,
+    pub examples: usize,
+    /// Which use: train, dev, test, regression…
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelCard {
+    pub name: String,
+    pub version: String,
+    pub task: String,
+    pub created: String,
+    /// The exact command that produced the model.
+    pub command: String,
+    pub seed: u64,
+    pub backbone: String,
+    pub backbone_sha256: String,
+    pub train_config: serde_json::Value,
+    pub data: Vec<DataFile>,
+    /// Metric reports by split name.
+    pub metrics: BTreeMap<String, serde_json::Value>,
+    /// Free-form notes: licences of the data, limits, what was measured.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// sha256 of every model file (not the card itself).
+    pub files: BTreeMap<String, String>,
+}
+
+impl ModelCard {
+    /// Hash the model files in `dir` into `files` and write
+    /// `model-card.json` and `model-card.md`.
+    pub fn write(mut self, dir: &Path) -> Result<ModelCard> {
+        self.files.clear();
+        let entries = std::fs::read_dir(dir).map_err(|source| ModelError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_file() && !name.starts_with("model-card.") && !name.starts_with('.') {
+                self.files.insert(name, sha256_file(&e.path())?);
+            }
+        }
+        let json = serde_json::to_string_pretty(&self).expect("card serialises") + "\n";
+        let io = |path: std::path::PathBuf| move |source| ModelError::Io { path, source };
+        std::fs::write(dir.join("model-card.json"), json)
+            .map_err(io(dir.join("model-card.json")))?;
+        std::fs::write(dir.join("model-card.md"), self.markdown())
+            .map_err(io(dir.join("model-card.md")))?;
+        Ok(self)
+    }
+
+    pub fn read(dir: &Path) -> Result<ModelCard> {
+        read_json(&dir.join("model-card.json"))
+    }
+
+    /// Refuse a directory whose files do not match the card.
+    pub fn verify(&self, dir: &Path) -> Result<()> {
+        for (name, want) in &self.files {
+            let p = dir.join(name);
+            if !p.is_file() {
+                return Err(invalid(
+                    dir,
+                    format!("{name} listed in model-card.json is missing"),
+                ));
+            }
+            let got = sha256_file(&p)?;
+            if &got != want {
+                return Err(invalid(
+                    &p,
+                    format!("sha256 {got} does not match model-card.json ({want}): corrupt or replaced file"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn markdown(&self) -> String {
+        let mut s = format!("# Model card: {} ({})\n\n", self.name, self.version);
+        s += &format!(
+            "- task: {}\n- created: {}\n- seed: {}\n",
+            self.task, self.created, self.seed
+        );
+        s += &format!(
+            "- backbone: {} (sha256 {})\n",
+            self.backbone, self.backbone_sha256
+        );
+        s += &format!("\nReproduce with:\n\n```sh\n{}\n```\n", self.command);
+        s += "\n## Data\n\n| role | file | examples | sha256 |\n|---|---|---|---|\n";
+        for d in &self.data {
+            s += &format!(
+                "| {} | `{}` | {} | `{}` |\n",
+                d.role,
+                d.path,
+                d.examples,
+                &d.sha256[..16.min(d.sha256.len())]
+            );
+        }
+        s += "\n## Metrics\n\n";
+        for (split, m) in &self.metrics {
+            let get = |k: &str| {
+                m.get(k)
+                    .and_then(|v| v.as_f64())
+                    .map(|v| format!("{v:.3}"))
+                    .unwrap_or_else(|| "–".into())
+            };
+            s += &format!(
+                "- **{split}**: macro-F1 {}, F_avg {}, accuracy {}, n = {}\n",
+                get("macro_f1"),
+                get("f_avg"),
+                get("accuracy"),
+                m.get("n").and_then(|v| v.as_u64()).unwrap_or(0)
+            );
+        }
+        if !self.notes.is_empty() {
+            s += "\n## Notes\n\n";
+            for n in &self.notes {
+                s += &format!("- {n}\n");
+            }
+        }
+        s += "\n## Training configuration\n\n```json\n";
+        s += &serde_json::to_string_pretty(&self.train_config).unwrap_or_default();
+        s += "\n```\n\n## Files\n\n";
+        for (f, h) in &self.files {
+            s += &format!("- `{f}` sha256 `{h}`\n");
+        }
+        s
+    }
+}

@@ -1,0 +1,308 @@
+//! Models: the one place that knows how a model directory is laid out and
+//! how weights are loaded.
+//!
+//! A stancemine model directory holds
+//! - `config.json` — the Hugging Face BERT config with `id2label`, plus a
+//!   `stancemine` block (task, which layers were trained, max length);
+//! - either `head.safetensors` — only the trained tensors (top layers,
+//!   pooler, classifier), with the frozen rest read from the backbone in
+//!   `models/backbone/` — or a full `model.safetensors` (Hugging Face layout);
+//! - `model-card.json` / `model-card.md` — data, metrics, seed, command, and
+//!   the sha256 of every file, checked on load.
+
+pub mod card;
+pub mod encoder;
+
+use rust_bert::bert::BertConfig;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{nn, Device, Tensor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Torch {
+        path: PathBuf,
+        #[source]
+        source: tch::TchError,
+    },
+    #[error("{}: {source}", path.display())]
+    Tokenizer {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, ModelError>;
+
+pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> ModelError {
+    ModelError::Invalid {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// stancemine's own block in `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stancemine {
+    /// `stance` or `ner`.
+    pub task: String,
+    /// Layers below this index are the backbone's, unchanged.
+    pub first_trained_layer: usize,
+    /// Longest input in tokens.
+    pub max_length: usize,
+    /// sha256 of the backbone's `model.safetensors` the head was trained on.
+    pub backbone_sha256: String,
+    /// Version name (e.g. `stance-2026-11-26-a`), recorded with every prediction.
+    pub version: String,
+}
+
+/// `config.json`: the BERT config plus labels and stancemine's block.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelConfig {
+    #[serde(flatten)]
+    pub bert: serde_json::Map<String, serde_json::Value>,
+    pub id2label: BTreeMap<String, String>,
+    pub label2id: BTreeMap<String, i64>,
+    pub stancemine: Stancemine,
+}
+
+impl ModelConfig {
+    /// Labels in id order.
+    pub fn labels(&self) -> Vec<String> {
+        let mut v: Vec<(i64, String)> = self
+            .id2label
+            .iter()
+            .filter_map(|(k, v)| k.parse().ok().map(|k| (k, v.clone())))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, l)| l).collect()
+    }
+
+    pub fn bert_config(&self, path: &Path) -> Result<BertConfig> {
+        serde_json::from_value(serde_json::Value::Object(self.bert.clone()))
+            .map_err(|e| invalid(path, format!("not a BERT config: {e}")))
+    }
+
+    pub fn new(
+        backbone: &serde_json::Map<String, serde_json::Value>,
+        labels: &[&str],
+        stancemine: Stancemine,
+    ) -> ModelConfig {
+        let mut bert = backbone.clone();
+        for k in [
+            "id2label",
+            "label2id",
+            "stancemine",
+            "architectures",
+            "_name_or_path",
+        ] {
+            bert.remove(k);
+        }
+        let arch = if stancemine.task == "ner" {
+            "BertForTokenClassification"
+        } else {
+            "BertForSequenceClassification"
+        };
+        bert.insert("architectures".into(), serde_json::json!([arch]));
+        ModelConfig {
+            bert,
+            id2label: labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i.to_string(), l.to_string()))
+                .collect(),
+            label2id: labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.to_string(), i as i64))
+                .collect(),
+            stancemine,
+        }
+    }
+}
+
+/// The backbone directory: `STANCEMINE_BACKBONE`, else `backbone/` beside
+/// the model directory (`models/backbone` for `models/stance`).
+pub fn backbone_dir(model_dir: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("STANCEMINE_BACKBONE") {
+        return PathBuf::from(p);
+    }
+    let parent = model_dir.parent().unwrap_or(Path::new("."));
+    // A versioned model lives one level deeper: models/stance/versions/x.
+    for dir in parent.ancestors().take(4) {
+        let b = dir.join("backbone");
+        if b.join("model.safetensors").is_file() {
+            return b;
+        }
+    }
+    parent.join("backbone")
+}
+
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let raw = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&raw).map_err(|e| invalid(path, format!("invalid JSON: {e}")))
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Load the WordPiece tokenizer with its built-in padding and truncation
+/// turned off (stancemine pads per batch and truncates per task).
+pub fn load_tokenizer(dir: &Path) -> Result<tokenizers::Tokenizer> {
+    let path = dir.join("tokenizer.json");
+    let mut t =
+        tokenizers::Tokenizer::from_file(&path).map_err(|source| ModelError::Tokenizer {
+            path: path.clone(),
+            source,
+        })?;
+    t.with_padding(None);
+    t.with_truncation(None)
+        .map_err(|source| ModelError::Tokenizer { path, source })?;
+    Ok(t)
+}
+
+/// Copy tensors from a safetensors file into the variables of `vs` whose
+/// names are `prefix + name`. Returns the names of the variables set.
+pub fn load_into(vs: &nn::VarStore, file: &Path, prefix: &str) -> Result<Vec<String>> {
+    let tensors = Tensor::read_safetensors(file).map_err(|source| ModelError::Torch {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let mut vars = vs.variables();
+    let mut set = Vec::new();
+    tch::no_grad(|| -> Result<()> {
+        for (name, t) in tensors {
+            let full = format!("{prefix}{name}");
+            if let Some(var) = vars.get_mut(&full) {
+                if var.size() != t.size() {
+                    return Err(invalid(
+                        file,
+                        format!(
+                            "{full}: shape {:?} in the file, {:?} in the model",
+                            t.size(),
+                            var.size()
+                        ),
+                    ));
+                }
+                var.copy_(&t.to_kind(var.kind()));
+                set.push(full);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(set)
+}
+
+/// Fill `vs` from a model directory: the full `model.safetensors` if there
+/// is one, else the backbone plus `head.safetensors`. Every variable must be
+/// set, and a head trained on another backbone is refused.
+pub fn load_weights(vs: &nn::VarStore, dir: &Path, config: &ModelConfig) -> Result<()> {
+    let full = dir.join("model.safetensors");
+    let mut set: Vec<String> = if full.is_file() {
+        load_into(vs, &full, "")?
+    } else {
+        let head = dir.join("head.safetensors");
+        if !head.is_file() {
+            return Err(invalid(
+                dir,
+                "neither model.safetensors nor head.safetensors found",
+            ));
+        }
+        let backbone = backbone_dir(dir);
+        let weights = backbone.join("model.safetensors");
+        if !weights.is_file() {
+            return Err(invalid(
+                &backbone,
+                "backbone weights missing: run `make setup` (scripts/setup) to fetch all-MiniLM-L6-v2",
+            ));
+        }
+        let sha = backbone_sha256(&backbone)?;
+        if sha != config.stancemine.backbone_sha256 {
+            return Err(invalid(
+                dir,
+                format!(
+                    "trained on backbone {} but {} is {sha}: this model belongs to another backbone",
+                    short(&config.stancemine.backbone_sha256),
+                    backbone.display()
+                ),
+            ));
+        }
+        let mut s = load_into(vs, &weights, "bert.")?;
+        s.extend(load_into(vs, &head, "")?);
+        s
+    };
+    set.sort();
+    set.dedup();
+    let missing: Vec<String> = vs
+        .variables()
+        .keys()
+        .filter(|k| set.binary_search(k).is_err())
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid(
+            dir,
+            format!(
+                "weights missing for {} variable(s), e.g. {}",
+                missing.len(),
+                missing[0]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The backbone's sha256, cached beside it (hashing 90 MB takes ~0.3 s).
+pub fn backbone_sha256(backbone: &Path) -> Result<String> {
+    let weights = backbone.join("model.safetensors");
+    let cache = backbone.join(".sha256");
+    let meta = std::fs::metadata(&weights).map_err(|source| ModelError::Io {
+        path: weights.clone(),
+        source,
+    })?;
+    let stamp = format!("{}:{:?}", meta.len(), meta.modified().ok());
+    if let Ok(c) = std::fs::read_to_string(&cache) {
+        if let Some((s, h)) = c.trim().split_once(' ') {
+            if s == stamp {
+                return Ok(h.to_string());
+            }
+        }
+    }
+    let h = sha256_file(&weights)?;
+    // A read-only backbone folder only costs a re-hash next time.
+    let _ = std::fs::write(&cache, format!("{stamp} {h}\n"));
+    Ok(h)
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(12)]
+}
+
+/// CPU unless a CUDA device is there (users with the CUDA build of torch).
+pub fn device() -> Device {
+    Device::cuda_if_available()
+}

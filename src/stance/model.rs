@@ -1,0 +1,251 @@
+//! The stance classifier: BERT over the pair (target text, sentence), the
+//! pooled [CLS] vector, dropout and a linear layer over favor / against /
+//! neutral / none — Hugging Face's `BertForSequenceClassification`, so an
+//! assembled model directory loads there too.
+
+use super::data::LABELS;
+use crate::model::encoder::Encoder;
+use crate::model::{self, ModelConfig, ModelError, Stancemine};
+use crate::train::sorted_batches;
+use std::path::Path;
+use tch::{nn, Device, Kind, Tensor};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+/// Token ids of one (target, sentence) pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    pub ids: Vec<i64>,
+    pub type_ids: Vec<i64>,
+}
+
+pub struct StanceModel {
+    pub vs: nn::VarStore,
+    pub encoder: Encoder,
+    classifier: nn::Linear,
+    dropout: f64,
+    tokenizer: Tokenizer,
+    pub config: ModelConfig,
+}
+
+impl StanceModel {
+    /// A model with the backbone's weights and a fresh head, to train.
+    pub fn untrained(
+        backbone: &Path,
+        first_trained_layer: usize,
+        max_length: usize,
+        version: &str,
+    ) -> model::Result<Self> {
+        let raw: serde_json::Map<String, serde_json::Value> =
+            model::read_json(&backbone.join("config.json"))?;
+        let config = ModelConfig::new(
+            &raw,
+            &LABELS,
+            Stancemine {
+                task: "stance".into(),
+                first_trained_layer,
+                max_length,
+                backbone_sha256: model::backbone_sha256(backbone)?,
+                version: version.into(),
+            },
+        );
+        let m = Self::build(backbone, config)?;
+        model::load_into(&m.vs, &backbone.join("model.safetensors"), "bert.")?;
+        Ok(m)
+    }
+
+    /// Load a trained model directory.
+    pub fn load(dir: &Path) -> model::Result<Self> {
+        model::card::ModelCard::read(dir)?.verify(dir)?;
+        let config: ModelConfig = model::read_json(&dir.join("config.json"))?;
+        if config.stancemine.task != "stance" {
+            return Err(ModelError::Invalid {
+                path: dir.to_path_buf(),
+                message: format!("a {} model, not a stance model", config.stancemine.task),
+            });
+        }
+        if config.labels() != LABELS {
+            return Err(ModelError::Invalid {
+                path: dir.to_path_buf(),
+                message: format!("labels {:?}, expected {:?}", config.labels(), LABELS),
+            });
+        }
+        let tok_dir = if dir.join("tokenizer.json").is_file() {
+            dir.to_path_buf()
+        } else {
+            model::backbone_dir(dir)
+        };
+        let m = Self::build(&tok_dir, config)?;
+        model::load_weights(&m.vs, dir, &m.config)?;
+        Ok(m)
+    }
+
+    fn build(tokenizer_dir: &Path, config: ModelConfig) -> model::Result<Self> {
+        let bert = config.bert_config(tokenizer_dir)?;
+        let vs = nn::VarStore::new(model::device());
+        let root = vs.root();
+        let encoder = Encoder::new(&(&root / "bert"), &bert, true);
+        let classifier = nn::linear(
+            &root / "classifier",
+            bert.hidden_size,
+            LABELS.len() as i64,
+            Default::default(),
+        );
+        let mut tokenizer = model::load_tokenizer(tokenizer_dir)?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                direction: TruncationDirection::Right,
+                max_length: config.stancemine.max_length,
+                strategy: TruncationStrategy::OnlySecond,
+                stride: 0,
+            }))
+            .map_err(|source| ModelError::Tokenizer {
+                path: tokenizer_dir.join("tokenizer.json"),
+                source,
+            })?;
+        Ok(StanceModel {
+            vs,
+            encoder,
+            classifier,
+            dropout: bert.hidden_dropout_prob,
+            tokenizer,
+            config,
+        })
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    pub fn version(&self) -> &str {
+        &self.config.stancemine.version
+    }
+
+    /// Tokenise a (target text, sentence) pair.
+    pub fn encode(&self, target: &str, sentence: &str) -> Encoded {
+        match self.tokenizer.encode((target, sentence), true) {
+            Ok(e) => Encoded {
+                ids: e.get_ids().iter().map(|&i| i as i64).collect(),
+                type_ids: e.get_type_ids().iter().map(|&i| i as i64).collect(),
+            },
+            // Only an over-long target can fail here (nothing left of the
+            // sentence): keep the target alone rather than fail the batch.
+            Err(_) => {
+                let e = self
+                    .tokenizer
+                    .encode(target, true)
+                    .expect("a target alone encodes");
+                Encoded {
+                    ids: e.get_ids().iter().map(|&i| i as i64).collect(),
+                    type_ids: vec![0; e.get_ids().len()],
+                }
+            }
+        }
+    }
+
+    /// Padded id, segment and mask tensors for a batch.
+    pub fn batch(&self, items: &[&Encoded]) -> (Tensor, Tensor, Tensor) {
+        let len = items.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(items.len() * len);
+        let mut types = Vec::with_capacity(items.len() * len);
+        let mut mask = Vec::with_capacity(items.len() * len);
+        for e in items {
+            let pad = len - e.ids.len();
+            ids.extend_from_slice(&e.ids);
+            ids.extend(std::iter::repeat_n(0, pad));
+            types.extend_from_slice(&e.type_ids);
+            types.extend(std::iter::repeat_n(0, pad));
+            mask.extend(std::iter::repeat_n(1i64, e.ids.len()));
+            mask.extend(std::iter::repeat_n(0i64, pad));
+        }
+        let shape = [items.len() as i64, len as i64];
+        let d = self.device();
+        (
+            Tensor::from_slice(&ids).view(shape).to(d),
+            Tensor::from_slice(&types).view(shape).to(d),
+            Tensor::from_slice(&mask).view(shape).to(d),
+        )
+    }
+
+    /// Class logits from top-layer input: hidden states after layer
+    /// `from_layer - 1` (or the embeddings when 0).
+    pub fn logits_from(
+        &self,
+        hidden: &Tensor,
+        mask: &Tensor,
+        from_layer: usize,
+        train: bool,
+    ) -> Tensor {
+        let bias = Encoder::attention_bias(mask);
+        let h = self
+            .encoder
+            .layers(hidden, &bias, from_layer..self.encoder.num_layers(), train);
+        self.encoder
+            .pool(&h)
+            .dropout(self.dropout, train)
+            .apply(&self.classifier)
+    }
+
+    /// Class logits for a batch of encoded pairs.
+    pub fn logits(&self, items: &[&Encoded], train: bool) -> Tensor {
+        let (ids, types, mask) = self.batch(items);
+        let h = self.encoder.embed(&ids, &types, train);
+        self.logits_from(&h, &mask, 0, train)
+    }
+
+    /// Class probabilities (rows in `LABELS` order) for (target text,
+    /// sentence) pairs, batched by length.
+    pub fn predict(&self, pairs: &[(&str, &str)], batch_size: usize) -> Vec<[f32; 4]> {
+        let encoded: Vec<Encoded> = pairs.iter().map(|(t, s)| self.encode(t, s)).collect();
+        self.predict_encoded(&encoded, batch_size)
+    }
+
+    pub fn predict_encoded(&self, encoded: &[Encoded], batch_size: usize) -> Vec<[f32; 4]> {
+        let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
+        let mut out = vec![[0f32; 4]; encoded.len()];
+        tch::no_grad(|| {
+            for batch in sorted_batches(&lengths, batch_size) {
+                let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
+                let probs = self
+                    .logits(&items, false)
+                    .softmax(-1, Kind::Float)
+                    .to_device(Device::Cpu);
+                let flat: Vec<f32> = Vec::<f32>::try_from(probs.flatten(0, -1)).unwrap_or_default();
+                for (row, &i) in batch.iter().enumerate() {
+                    out[i].copy_from_slice(&flat[row * 4..row * 4 + 4]);
+                }
+            }
+        });
+        out
+    }
+
+    /// Write `config.json` and `head.safetensors` (trained tensors only,
+    /// stored as f16 to keep shipped models small).
+    pub fn save(&self, dir: &Path) -> model::Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let cfg = serde_json::to_string_pretty(&self.config).expect("config serialises");
+        let cfg_path = dir.join("config.json");
+        std::fs::write(&cfg_path, cfg + "\n").map_err(|source| ModelError::Io {
+            path: cfg_path,
+            source,
+        })?;
+        let tensors: Vec<(String, Tensor)> =
+            crate::train::trained_tensors(&self.vs, self.config.stancemine.first_trained_layer)
+                .into_iter()
+                .map(|(n, t)| (n, t.detach().to_kind(Kind::Half).to_device(Device::Cpu)))
+                .collect();
+        let path = dir.join("head.safetensors");
+        Tensor::write_safetensors(&tensors, &path)
+            .map_err(|source| ModelError::Torch { path, source })
+    }
+}
+
+impl std::fmt::Debug for StanceModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StanceModel")
+            .field("version", &self.version())
+            .finish()
+    }
+}

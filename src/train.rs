@@ -1,0 +1,248 @@
+//! Training machinery shared by the NER and stance models: which variables
+//! train, length-bucketed batches, AdamW with linear warm-up and decay,
+//! gradient clipping, fixed seeds and progress.
+//!
+//! The backbone's lower layers stay frozen. Their output is computed once
+//! per example and cached, so each epoch only runs the trained top layers:
+//! on two CPU cores this makes an epoch several times faster.
+
+use rand::seq::SliceRandom;
+use rand::{rngs::StdRng, SeedableRng};
+use tch::nn::{self, OptimizerConfig};
+use tch::Tensor;
+
+/// Hyper-parameters of one training run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    /// Share of all steps spent warming the learning rate up from zero.
+    pub warmup: f64,
+    /// Largest gradient L2 norm.
+    pub clip_norm: f64,
+    pub seed: u64,
+    /// Layers from this index up (and the heads) are trained.
+    pub first_trained_layer: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 6,
+            batch_size: 32,
+            learning_rate: 1e-4,
+            weight_decay: 0.01,
+            warmup: 0.1,
+            clip_norm: 1.0,
+            seed: 13,
+            first_trained_layer: 4,
+        }
+    }
+}
+
+/// Seed torch (initialisation, dropout) and return the batching RNG.
+pub fn seed_everything(seed: u64) -> StdRng {
+    tch::manual_seed(seed as i64);
+    StdRng::seed_from_u64(seed)
+}
+
+/// Names of the variables a run trains: everything except the embeddings
+/// and the encoder layers below `first_trained_layer`.
+pub fn is_trained(name: &str, first_trained_layer: usize) -> bool {
+    if name.starts_with("bert.embeddings.") {
+        return false;
+    }
+    if let Some(rest) = name.strip_prefix("bert.encoder.layer.") {
+        let layer: usize = rest
+            .split('.')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(usize::MAX);
+        return layer >= first_trained_layer;
+    }
+    true
+}
+
+/// Stop gradients for the frozen variables.
+pub fn freeze_lower(vs: &nn::VarStore, first_trained_layer: usize) {
+    for (name, t) in vs.variables() {
+        if !is_trained(&name, first_trained_layer) {
+            let _ = t.set_requires_grad(false);
+        }
+    }
+}
+
+/// The trained variables, by name (what a head file holds).
+pub fn trained_tensors(vs: &nn::VarStore, first_trained_layer: usize) -> Vec<(String, Tensor)> {
+    let mut v: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(n, _)| is_trained(n, first_trained_layer))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Batches of similar length (little padding), in random order: examples
+/// are shuffled, sorted by length within windows of 50 batches, cut into
+/// batches, and the batches shuffled.
+pub fn bucketed_batches(lengths: &[usize], batch_size: usize, rng: &mut StdRng) -> Vec<Vec<usize>> {
+    let mut idx: Vec<usize> = (0..lengths.len()).collect();
+    idx.shuffle(rng);
+    let mut batches = Vec::new();
+    for window in idx.chunks(batch_size * 50) {
+        let mut w = window.to_vec();
+        w.sort_by_key(|&i| lengths[i]);
+        batches.extend(w.chunks(batch_size).map(|c| c.to_vec()));
+    }
+    batches.shuffle(rng);
+    batches
+}
+
+/// Batches in length order for inference (no randomness).
+pub fn sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut idx: Vec<usize> = (0..lengths.len()).collect();
+    idx.sort_by_key(|&i| lengths[i]);
+    idx.chunks(batch_size.max(1)).map(|c| c.to_vec()).collect()
+}
+
+/// Linear warm-up then linear decay to zero.
+pub fn learning_rate(cfg: &TrainConfig, step: usize, total: usize) -> f64 {
+    let warm = ((total as f64) * cfg.warmup).max(1.0);
+    let s = step as f64;
+    if s < warm {
+        cfg.learning_rate * (s + 1.0) / warm
+    } else {
+        cfg.learning_rate * ((total as f64 - s) / (total as f64 - warm).max(1.0)).max(0.0)
+    }
+}
+
+/// Reports training progress.
+pub trait TrainProgress {
+    fn epoch_start(&mut self, epoch: usize, batches: usize);
+    fn batch(&mut self, loss: f64);
+    fn epoch_end(&mut self, epoch: usize, mean_loss: f64, dev: Option<f64>);
+}
+
+pub struct QuietTraining;
+impl TrainProgress for QuietTraining {
+    fn epoch_start(&mut self, _: usize, _: usize) {}
+    fn batch(&mut self, _: f64) {}
+    fn epoch_end(&mut self, _: usize, _: f64, _: Option<f64>) {}
+}
+
+/// Train with AdamW. `loss` computes the mean loss of a batch (train mode);
+/// `evaluate`, after each epoch, returns a dev score (higher is better) and
+/// the best epoch's trained tensors are kept. Returns per-epoch mean losses
+/// and dev scores.
+pub fn fit(
+    vs: &nn::VarStore,
+    cfg: &TrainConfig,
+    lengths: &[usize],
+    rng: &mut StdRng,
+    loss: &mut dyn FnMut(&[usize]) -> Tensor,
+    evaluate: &mut dyn FnMut() -> Option<f64>,
+    progress: &mut dyn TrainProgress,
+) -> Result<(Vec<f64>, Vec<Option<f64>>), tch::TchError> {
+    freeze_lower(vs, cfg.first_trained_layer);
+    let mut opt = nn::AdamW {
+        wd: cfg.weight_decay,
+        ..Default::default()
+    }
+    .build(vs, cfg.learning_rate)?;
+    let steps_per_epoch = lengths.len().div_ceil(cfg.batch_size.max(1));
+    let total = steps_per_epoch * cfg.epochs;
+    let mut step = 0;
+    let mut losses = Vec::new();
+    let mut scores = Vec::new();
+    let mut best: Option<(f64, Vec<(String, Tensor)>)> = None;
+    for epoch in 0..cfg.epochs {
+        let batches = bucketed_batches(lengths, cfg.batch_size, rng);
+        progress.epoch_start(epoch, batches.len());
+        let mut sum = 0.0;
+        for batch in &batches {
+            opt.set_lr(learning_rate(cfg, step, total));
+            let l = loss(batch);
+            opt.backward_step_clip_norm(&l, cfg.clip_norm);
+            let v = l.double_value(&[]);
+            sum += v;
+            progress.batch(v);
+            step += 1;
+        }
+        let mean = sum / batches.len().max(1) as f64;
+        let dev = tch::no_grad(&mut *evaluate);
+        progress.epoch_end(epoch, mean, dev);
+        losses.push(mean);
+        scores.push(dev);
+        if let Some(d) = dev {
+            if best.as_ref().is_none_or(|(b, _)| d > *b) {
+                let snapshot = trained_tensors(vs, cfg.first_trained_layer)
+                    .into_iter()
+                    .map(|(n, t)| (n, t.detach().copy()))
+                    .collect();
+                best = Some((d, snapshot));
+            }
+        }
+    }
+    if let Some((_, snapshot)) = best {
+        let mut vars = vs.variables();
+        tch::no_grad(|| {
+            for (name, t) in snapshot {
+                if let Some(v) = vars.get_mut(&name) {
+                    v.copy_(&t);
+                }
+            }
+        });
+    }
+    Ok((losses, scores))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_top_layers_and_heads_train() {
+        assert!(!is_trained("bert.embeddings.word_embeddings.weight", 4));
+        assert!(!is_trained("bert.encoder.layer.3.output.dense.weight", 4));
+        assert!(is_trained("bert.encoder.layer.4.output.dense.weight", 4));
+        assert!(is_trained("bert.pooler.dense.weight", 4));
+        assert!(is_trained("classifier.weight", 4));
+    }
+
+    #[test]
+    fn schedule_warms_up_then_decays_to_zero() {
+        let cfg = TrainConfig {
+            learning_rate: 1.0,
+            warmup: 0.1,
+            ..Default::default()
+        };
+        assert!(learning_rate(&cfg, 0, 100) < 0.2);
+        assert!((learning_rate(&cfg, 9, 100) - 1.0).abs() < 1e-9);
+        assert!(learning_rate(&cfg, 55, 100) < 1.0);
+        assert!(learning_rate(&cfg, 99, 100) < 0.02);
+    }
+
+    #[test]
+    fn bucketed_batches_cover_every_example_once_and_are_seeded() {
+        let lengths: Vec<usize> = (0..1000).map(|i| (i * 7919) % 97).collect();
+        let a = bucketed_batches(&lengths, 32, &mut StdRng::seed_from_u64(1));
+        let b = bucketed_batches(&lengths, 32, &mut StdRng::seed_from_u64(1));
+        assert_eq!(a, b);
+        let mut all: Vec<usize> = a.concat();
+        all.sort();
+        assert_eq!(all, (0..1000).collect::<Vec<_>>());
+        // Within a batch lengths are close.
+        let spread: usize = a
+            .iter()
+            .map(|b| {
+                let l: Vec<usize> = b.iter().map(|&i| lengths[i]).collect();
+                l.iter().max().unwrap() - l.iter().min().unwrap()
+            })
+            .max()
+            .unwrap();
+        assert!(spread < 20, "spread {spread}");
+    }
+}
