@@ -16,7 +16,12 @@ setup:
 build: setup
 	$(CARGO) build --release --locked
 
-run: build
+# The Hugging Face-layout copy of the stance model (full weights), assembled
+# from the backbone and the shipped head.
+models/stance/hf/model.safetensors: models/stance/head.safetensors models/stance/config.json | build
+	$(BIN) models export models/stance --out models/stance/hf
+
+run: build models/stance/hf/model.safetensors
 	$(BIN) run $(CORPUS) --out $(OUT)
 
 test: setup

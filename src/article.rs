@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Version of the `articles.jsonl` record layout. Later stages add fields,
 /// never remove or rename them (see `docs/schema.md`).
@@ -67,11 +68,34 @@ pub fn content_id(title: &str, text: &str) -> String {
 
 /// A sentence of an article's cleaned text. Offsets are Unicode code points
 /// (what Python's `text[start:end]` uses), end exclusive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentence {
     pub start: usize,
     pub end: usize,
     pub text: String,
+    /// Stance toward each configured target, by target id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stance: BTreeMap<String, SentenceStance>,
+}
+
+impl Sentence {
+    pub fn new(start: usize, end: usize, text: String) -> Sentence {
+        Sentence {
+            start,
+            end,
+            text,
+            stance: BTreeMap::new(),
+        }
+    }
+}
+
+/// One sentence's stance toward one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentenceStance {
+    /// `favor`, `against`, `neutral` or `none`.
+    pub label: String,
+    /// Probability of each label.
+    pub probs: BTreeMap<String, f32>,
 }
 
 /// The `articles.jsonl` record (schema v1).
@@ -90,6 +114,9 @@ pub struct ArticleRecord {
     pub sentences: Vec<Sentence>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Version of each model that produced this record, by stage.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, String>,
 }
 
 impl ArticleRecord {
@@ -114,6 +141,7 @@ impl ArticleRecord {
             text,
             sentences,
             warnings,
+            models: BTreeMap::new(),
         }
     }
 }

@@ -7,13 +7,33 @@ use crate::article::ArticleRecord;
 use crate::ingest::{self, IngestError, Limits, SourceFile};
 use crate::output::{ErrorRecord, OutputError, Writer};
 use crate::segment::segment;
+use crate::stance::StanceAnnotator;
 use crate::store::{Freshness, RunCounts, Store, StoreError};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Versions of every stage that shapes a stored record; a change means
-/// stored results are recomputed.
-pub const FINGERPRINT: &str = "ingest-1+segment-1";
+/// Versions of the rule-based stages; with the models' versions they make
+/// the fingerprint a stored record is checked against.
+pub const BASE_FINGERPRINT: &str = "ingest-1+segment-1";
+
+/// The model stages of a run; each is optional.
+#[derive(Default)]
+pub struct Stages {
+    pub stance: Option<StanceAnnotator>,
+}
+
+impl Stages {
+    /// Versions of every stage that shapes a stored record; a change means
+    /// stored results are recomputed.
+    pub fn fingerprint(&self) -> String {
+        let mut f = BASE_FINGERPRINT.to_string();
+        if let Some(s) = &self.stance {
+            f += "+";
+            f += &s.fingerprint();
+        }
+        f
+    }
+}
 
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
@@ -61,7 +81,12 @@ impl Progress for Silent {
 }
 
 /// Run the pipeline over `config.inputs`.
-pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunSummary, RunError> {
+pub fn run(
+    config: &RunConfig,
+    stages: &Stages,
+    progress: &mut dyn Progress,
+) -> Result<RunSummary, RunError> {
+    let fingerprint = stages.fingerprint();
     let mut writer = Writer::create(&config.out_dir)?;
     let store_path = config
         .store
@@ -74,7 +99,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunSummary
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    let run_id = store.begin_run(&inputs, FINGERPRINT)?;
+    let run_id = store.begin_run(&inputs, &fingerprint)?;
 
     let mut summary = RunSummary::default();
     let (files, discovery_errors) = ingest::discover(&config.inputs);
@@ -106,7 +131,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunSummary
             seen.insert(article.id.clone(), article.source.clone());
             ids.push(article.id.clone());
             let hash = article.content_hash();
-            if store.freshness(&article.id, &hash, FINGERPRINT)? == Freshness::Unchanged {
+            if store.freshness(&article.id, &hash, &fingerprint)? == Freshness::Unchanged {
                 if let Some(record) = store.record(&article.id)? {
                     tracing::debug!("{}: unchanged", article.source);
                     writer.article(&record)?;
@@ -114,9 +139,15 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunSummary
                     continue;
                 }
             }
-            let sentences = segment(&article.text);
-            let record = ArticleRecord::new(article, sentences);
-            store.put_article(run_id, &source_file, &record, &hash, FINGERPRINT)?;
+            let mut sentences = segment(&article.text);
+            let mut record_models = std::collections::BTreeMap::new();
+            if let Some(stance) = &stages.stance {
+                stance.annotate(&mut sentences);
+                record_models.insert("stance".to_string(), stance.model.version().to_string());
+            }
+            let mut record = ArticleRecord::new(article, sentences);
+            record.models = record_models;
+            store.put_article(run_id, &source_file, &record, &hash, &fingerprint)?;
             writer.article(&record)?;
             summary.processed += 1;
         }

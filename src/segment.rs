@@ -133,11 +133,7 @@ pub fn segment(text: &str) -> Vec<Sentence> {
         .map(|(s, e)| {
             let bs = chars[s].0;
             let be = if e < n { chars[e].0 } else { text.len() };
-            Sentence {
-                start: s,
-                end: e,
-                text: text[bs..be].to_string(),
-            }
+            Sentence::new(s, e, text[bs..be].to_string())
         })
         .collect()
 }

@@ -82,6 +82,15 @@ CREATE TABLE IF NOT EXISTS sentences (
     text TEXT NOT NULL,
     PRIMARY KEY (article_id, idx)
 );
+CREATE TABLE IF NOT EXISTS sentence_stances (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    label TEXT NOT NULL,
+    p_favor REAL NOT NULL, p_against REAL NOT NULL, p_neutral REAL NOT NULL, p_none REAL NOT NULL,
+    model_version TEXT NOT NULL,
+    PRIMARY KEY (article_id, idx, target)
+);
 CREATE TABLE IF NOT EXISTS errors (
     run_id INTEGER NOT NULL REFERENCES runs(id),
     source TEXT NOT NULL,
@@ -239,6 +248,17 @@ impl Store {
             let mut stmt = tx
                 .prepare("INSERT INTO sentences (article_id, idx, start, end, text) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
+            let mut stance = tx
+                .prepare(
+                    "INSERT INTO sentence_stances (article_id, idx, target, label, p_favor, p_against, p_neutral, p_none, model_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(err)?;
+            let version = record
+                .models
+                .get("stance")
+                .map(String::as_str)
+                .unwrap_or("");
             for (i, s) in record.sentences.iter().enumerate() {
                 stmt.execute(params![
                     record.id,
@@ -248,6 +268,22 @@ impl Store {
                     s.text
                 ])
                 .map_err(err)?;
+                for (target, st) in &s.stance {
+                    let p = |l: &str| st.probs.get(l).copied().unwrap_or(0.0) as f64;
+                    stance
+                        .execute(params![
+                            record.id,
+                            i as i64,
+                            target,
+                            st.label,
+                            p("favor"),
+                            p("against"),
+                            p("neutral"),
+                            p("none"),
+                            version
+                        ])
+                        .map_err(err)?;
+                }
             }
         }
         tx.commit().map_err(err)
@@ -318,16 +354,8 @@ mod tests {
                 warnings: vec![],
             },
             vec![
-                Sentence {
-                    start: 0,
-                    end: 4,
-                    text: "One.".into(),
-                },
-                Sentence {
-                    start: 5,
-                    end: 9,
-                    text: "Two.".into(),
-                },
+                Sentence::new(0, 4, "One.".into()),
+                Sentence::new(5, 9, "Two.".into()),
             ],
         )
     }

@@ -6,10 +6,11 @@
 //! per example and cached, so each epoch only runs the trained top layers:
 //! on two CPU cores this makes an epoch several times faster.
 
+use crate::model::encoder::Encoder;
 use rand::seq::SliceRandom;
 use rand::{rngs::StdRng, SeedableRng};
 use tch::nn::{self, OptimizerConfig};
-use tch::Tensor;
+use tch::{Device, Kind, Tensor};
 
 /// Hyper-parameters of one training run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -106,6 +107,51 @@ pub fn sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
     let mut idx: Vec<usize> = (0..lengths.len()).collect();
     idx.sort_by_key(|&i| lengths[i]);
     idx.chunks(batch_size.max(1)).map(|c| c.to_vec()).collect()
+}
+
+/// Hidden states after the frozen layers `0..first_trained`, one tensor
+/// (length × hidden) per example. `batch` builds the (ids, segment ids,
+/// mask) tensors for a list of example indices.
+pub fn cache_frozen(
+    encoder: &Encoder,
+    lengths: &[usize],
+    first_trained: usize,
+    batch: impl Fn(&[usize]) -> (Tensor, Tensor, Tensor),
+) -> Vec<Tensor> {
+    let mut out: Vec<Option<Tensor>> = (0..lengths.len()).map(|_| None).collect();
+    tch::no_grad(|| {
+        for b in sorted_batches(lengths, 64) {
+            let (ids, types, mask) = batch(&b);
+            let h = encoder.embed(&ids, &types, false);
+            let h = encoder.layers(&h, &Encoder::attention_bias(&mask), 0..first_trained, false);
+            for (row, &i) in b.iter().enumerate() {
+                out[i] = Some(h.get(row as i64).narrow(0, 0, lengths[i] as i64).copy());
+            }
+        }
+    });
+    out.into_iter()
+        .map(|t| t.expect("every example cached"))
+        .collect()
+}
+
+/// Pad cached hidden states into a batch tensor and its mask.
+pub fn pad_hidden(cached: &[&Tensor], device: Device) -> (Tensor, Tensor) {
+    let len = cached.iter().map(|t| t.size()[0]).max().unwrap_or(0);
+    let hidden = cached.first().map(|t| t.size()[1]).unwrap_or(0);
+    let h = Tensor::zeros([cached.len() as i64, len, hidden], (Kind::Float, device));
+    let mut mask = Vec::with_capacity(cached.len() * len as usize);
+    for (row, t) in cached.iter().enumerate() {
+        let n = t.size()[0];
+        h.get(row as i64).narrow(0, 0, n).copy_(t);
+        mask.extend(std::iter::repeat_n(1i64, n as usize));
+        mask.extend(std::iter::repeat_n(0i64, (len - n) as usize));
+    }
+    (
+        h,
+        Tensor::from_slice(&mask)
+            .view([cached.len() as i64, len])
+            .to(device),
+    )
 }
 
 /// Linear warm-up then linear decay to zero.

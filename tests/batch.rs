@@ -18,6 +18,7 @@ fn bad_inputs_are_reported_by_file_and_line_and_the_rest_is_processed() {
     let missing = dir.path().join("no-such-file.txt");
     let o = stancemine(&[
         "run",
+        "--no-stance",
         inputs.to_str().unwrap(),
         missing.to_str().unwrap(),
         "--out",
@@ -81,6 +82,7 @@ fn a_second_run_skips_unchanged_articles_and_picks_up_changes() {
     let out = dir.path().join("out");
     let args = [
         "run",
+        "--no-stance",
         inputs.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
@@ -157,6 +159,7 @@ fn an_output_path_that_is_a_file_is_fatal() {
     std::fs::write(&file, "x").unwrap();
     let o = stancemine(&[
         "run",
+        "--no-stance",
         data("inputs").to_str().unwrap(),
         "--out",
         file.to_str().unwrap(),

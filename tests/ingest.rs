@@ -9,6 +9,7 @@ fn the_seed_article_is_cleaned_and_segmented() {
     let out = tempfile::tempdir().unwrap();
     let o = stancemine(&[
         "run",
+        "--no-stance",
         seed().to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
@@ -66,6 +67,7 @@ fn text_html_and_jsonl_inputs_are_read_with_their_metadata() {
     let out = tempfile::tempdir().unwrap();
     let o = stancemine(&[
         "run",
+        "--no-stance",
         data("inputs").to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
@@ -177,12 +179,14 @@ fn content_hash_ids_are_stable_across_runs_and_locations() {
     std::fs::copy(seed(), &copy).unwrap();
     stancemine(&[
         "run",
+        "--no-stance",
         seed().to_str().unwrap(),
         "--out",
         a.path().to_str().unwrap(),
     ]);
     stancemine(&[
         "run",
+        "--no-stance",
         copy.to_str().unwrap(),
         "--out",
         b.path().join("o").to_str().unwrap(),

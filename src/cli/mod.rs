@@ -1,13 +1,16 @@
 //! Command-line interface: argument parsing and validation into library
 //! configs, logging and progress. No pipeline work happens here.
 
+mod models;
+mod ner;
 mod progress;
 mod stance;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use stancemine::ingest::Limits;
-use stancemine::pipeline::{self, RunConfig};
+use stancemine::pipeline::{self, RunConfig, Stages};
+use stancemine::stance::{model::StanceModel, targets::Targets, StanceAnnotator};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,6 +53,18 @@ enum Command {
         /// Largest input file (text, HTML) or JSONL line to read, in bytes.
         #[arg(long, default_value_t = Limits::default().max_bytes)]
         max_bytes: u64,
+        /// Folder of models: the stance model is read from MODELS/stance.
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        /// Stance targets.
+        #[arg(long, default_value = "targets.toml")]
+        targets: PathBuf,
+        /// Skip stance classification (ingest and segment only).
+        #[arg(long)]
+        no_stance: bool,
+        /// Sentences per model batch.
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
     },
     /// Train a model.
     #[command(subcommand)]
@@ -57,6 +72,17 @@ enum Command {
     /// Score a model on labelled data (JSON to stdout).
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Manage models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Write a model as a Hugging Face directory (full weights, tokenizer, config).
+    ///
+    /// Example: stancemine models export models/stance --out models/stance/hf
+    Export(models::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -65,6 +91,10 @@ enum TrainCommand {
     ///
     /// Example: stancemine train stance --data data/stance/train.jsonl --dev data/stance/dev.jsonl --test data/stance/test.jsonl --out models/stance-new
     Stance(stance::TrainArgs),
+    /// Train the NER token classifier on CoNLL data.
+    ///
+    /// Example: stancemine train ner --data crossner_politics:train wikigold --dev crossner_politics:dev --out models/ner-new
+    Ner(ner::TrainArgs),
 }
 
 #[derive(Subcommand)]
@@ -73,6 +103,10 @@ enum EvalCommand {
     ///
     /// Example: stancemine eval stance --data data/stance/test.jsonl --model models/stance
     Stance(stance::EvalArgs),
+    /// Span precision/recall/F1 (exact match, per type) of an NER model.
+    ///
+    /// Example: stancemine eval ner --data crossner_politics:test --model models/ner
+    Ner(ner::EvalArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -84,6 +118,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
             out,
             store,
             max_bytes,
+            models,
+            targets,
+            no_stance,
+            batch_size,
         } => {
             if out.exists() && !out.is_dir() {
                 anyhow::bail!("--out {} exists and is not a folder", out.display());
@@ -94,8 +132,15 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 store,
                 limits: Limits { max_bytes },
             };
+            let stages = Stages {
+                stance: if no_stance {
+                    None
+                } else {
+                    Some(load_stance(&models.join("stance"), &targets, batch_size)?)
+                },
+            };
             let mut progress = progress::for_terminal(cli.quiet);
-            let summary = pipeline::run(&config, progress.as_mut())
+            let summary = pipeline::run(&config, &stages, progress.as_mut())
                 .with_context(|| format!("run into {} stopped", out.display()))?;
             Ok(if summary.failed > 0 {
                 ExitCode::from(1)
@@ -107,7 +152,43 @@ pub fn run() -> anyhow::Result<ExitCode> {
             stance::train(args).map(|_| ExitCode::SUCCESS)
         }
         Command::Eval(EvalCommand::Stance(args)) => stance::eval(args).map(|_| ExitCode::SUCCESS),
+        Command::Train(TrainCommand::Ner(args)) => ner::train(args).map(|_| ExitCode::SUCCESS),
+        Command::Eval(EvalCommand::Ner(args)) => ner::eval(args).map(|_| ExitCode::SUCCESS),
+        Command::Models(ModelsCommand::Export(args)) => {
+            models::export(args).map(|_| ExitCode::SUCCESS)
+        }
     }
+}
+
+fn load_stance(
+    dir: &std::path::Path,
+    targets: &std::path::Path,
+    batch_size: usize,
+) -> anyhow::Result<StanceAnnotator> {
+    let started = std::time::Instant::now();
+    let targets = Targets::load(targets)?;
+    let model = StanceModel::load(dir).with_context(|| {
+        format!(
+            "cannot load the stance model from {} (use --models, or --no-stance to skip stance)",
+            dir.display()
+        )
+    })?;
+    tracing::info!(
+        "stance model {} loaded in {:.1}s; targets: {}",
+        model.version(),
+        started.elapsed().as_secs_f64(),
+        targets
+            .0
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(StanceAnnotator {
+        model,
+        targets,
+        batch_size,
+    })
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

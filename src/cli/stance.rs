@@ -46,6 +46,10 @@ pub struct TrainArgs {
     /// Version name recorded with every prediction (default: from the date and seed).
     #[arg(long)]
     pub version: Option<String>,
+    /// Extra training data whose `target` is free text (public multi-topic
+    /// sets such as VAST or IBM Claim Stance); not checked against --targets.
+    #[arg(long, num_args = 1..)]
+    pub public_data: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -62,6 +66,9 @@ pub struct EvalArgs {
     pub predictions: Option<PathBuf>,
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// Score only the lines for this target.
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<LabelledSentence>> {
@@ -101,8 +108,14 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let targets = Targets::load(&args.targets)?;
-    let train_data = read_all(&args.data)?;
-    check_targets(&train_data, &targets, &args.data[0])?;
+    let mut train_data = Vec::new();
+    for p in &args.data {
+        let d = data::read(p, true)?;
+        check_targets(&d, &targets, p)?;
+        train_data.extend(d);
+    }
+    let public = read_all(&args.public_data)?;
+    train_data.extend(public);
     let dev = args.dev.as_ref().map(|p| data::read(p, true)).transpose()?;
     let tests: Vec<(PathBuf, Vec<LabelledSentence>)> = args
         .test
@@ -156,6 +169,10 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     for p in &args.data {
         let n = data::read(p, true)?.len();
         files.push(data_file(p, n, "train")?);
+    }
+    for p in &args.public_data {
+        let n = data::read(p, true)?.len();
+        files.push(data_file(p, n, "train (public, free-text targets)")?);
     }
     if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
         let (r, _) = stance_train::evaluate(&m, d, 64);
@@ -231,7 +248,13 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let targets = Targets::load(&args.targets)?;
-    let data = data::read(&args.data, true)?;
+    let mut data = data::read(&args.data, true)?;
+    if let Some(t) = &args.target {
+        data.retain(|s| &s.target == t);
+        if data.is_empty() {
+            bail!("{}: no lines for target {t:?}", args.data.display());
+        }
+    }
     let m = StanceModel::load(&args.model)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
     let prepared: Prepared = stance_train::prepare(&m, &data, &targets);
@@ -259,6 +282,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         "data": args.data.display().to_string(),
         "model": args.model.display().to_string(),
         "model_version": m.version(),
+        "target": args.target,
         "report": report,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
@@ -266,12 +290,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 /// Per-batch bar on a terminal; one log line per epoch otherwise.
-struct EpochProgress {
+pub struct EpochProgress {
     bar: Option<ProgressBar>,
 }
 
 impl EpochProgress {
-    fn new() -> Self {
+    pub fn new() -> Self {
         EpochProgress { bar: None }
     }
 }

@@ -132,8 +132,9 @@ impl ModelConfig {
     }
 }
 
-/// The backbone directory: `STANCEMINE_BACKBONE`, else `backbone/` beside
-/// the model directory (`models/backbone` for `models/stance`).
+/// The backbone directory: `STANCEMINE_BACKBONE`, else a `backbone/` beside
+/// the model directory or up to three levels above it (`models/backbone`
+/// for `models/stance`), else `models/backbone` under the working directory.
 pub fn backbone_dir(model_dir: &Path) -> PathBuf {
     if let Some(p) = std::env::var_os("STANCEMINE_BACKBONE") {
         return PathBuf::from(p);
@@ -145,6 +146,10 @@ pub fn backbone_dir(model_dir: &Path) -> PathBuf {
         if b.join("model.safetensors").is_file() {
             return b;
         }
+    }
+    let cwd = PathBuf::from("models/backbone");
+    if cwd.join("model.safetensors").is_file() {
+        return cwd;
     }
     parent.join("backbone")
 }
@@ -305,4 +310,31 @@ fn short(s: &str) -> &str {
 /// CPU unless a CUDA device is there (users with the CUDA build of torch).
 pub fn device() -> Device {
     Device::cuda_if_available()
+}
+
+/// Write `config.json` and `head.safetensors`: the trained tensors only,
+/// stored as f16 to keep shipped models small (loaded back as f32).
+pub fn save_head(vs: &nn::VarStore, config: &ModelConfig, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let cfg = serde_json::to_string_pretty(config).expect("config serialises");
+    let cfg_path = dir.join("config.json");
+    std::fs::write(&cfg_path, cfg + "\n").map_err(|source| ModelError::Io {
+        path: cfg_path,
+        source,
+    })?;
+    let tensors: Vec<(String, Tensor)> =
+        crate::train::trained_tensors(vs, config.stancemine.first_trained_layer)
+            .into_iter()
+            .map(|(n, t)| {
+                (
+                    n,
+                    t.detach().to_kind(tch::Kind::Half).to_device(Device::Cpu),
+                )
+            })
+            .collect();
+    let path = dir.join("head.safetensors");
+    Tensor::write_safetensors(&tensors, &path).map_err(|source| ModelError::Torch { path, source })
 }

@@ -1,6 +1,12 @@
 //! NER: entity spans (PER, ORG, GPE, LOC, NORP, EVENT, MISC) in article text.
 //!
 //! - [`conll`] reads the public NER training sets and users' CoNLL files,
-//!   mapping each set's types onto stancemine's seven.
+//!   mapping each set's types onto stancemine's seven;
+//! - [`model`] is the token classifier;
+//! - [`train`] trains and scores it; [`spans`] turns tags into spans and
+//!   scores spans.
 
 pub mod conll;
+pub mod model;
+pub mod spans;
+pub mod train;

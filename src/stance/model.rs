@@ -218,27 +218,9 @@ impl StanceModel {
         out
     }
 
-    /// Write `config.json` and `head.safetensors` (trained tensors only,
-    /// stored as f16 to keep shipped models small).
+    /// Write `config.json` and `head.safetensors` (see [`model::save_head`]).
     pub fn save(&self, dir: &Path) -> model::Result<()> {
-        std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let cfg = serde_json::to_string_pretty(&self.config).expect("config serialises");
-        let cfg_path = dir.join("config.json");
-        std::fs::write(&cfg_path, cfg + "\n").map_err(|source| ModelError::Io {
-            path: cfg_path,
-            source,
-        })?;
-        let tensors: Vec<(String, Tensor)> =
-            crate::train::trained_tensors(&self.vs, self.config.stancemine.first_trained_layer)
-                .into_iter()
-                .map(|(n, t)| (n, t.detach().to_kind(Kind::Half).to_device(Device::Cpu)))
-                .collect();
-        let path = dir.join("head.safetensors");
-        Tensor::write_safetensors(&tensors, &path)
-            .map_err(|source| ModelError::Torch { path, source })
+        model::save_head(&self.vs, &self.config, dir)
     }
 }
 

@@ -6,8 +6,8 @@ use super::data::{label_index, LabelledSentence, LABELS};
 use super::model::{Encoded, StanceModel};
 use super::targets::Targets;
 use crate::metrics::{self, Report};
-use crate::train::{self, sorted_batches, TrainConfig, TrainProgress};
-use tch::{Device, Kind, Tensor};
+use crate::train::{self, TrainConfig, TrainProgress};
+use tch::{Kind, Tensor};
 
 /// Encoded examples with their class index.
 pub struct Prepared {
@@ -50,52 +50,6 @@ pub fn argmax(p: &[f32]) -> usize {
         .unwrap_or(0)
 }
 
-/// Hidden states after the frozen layers, one tensor (length × hidden)
-/// per example.
-fn cache_frozen(model: &StanceModel, encoded: &[Encoded], first_trained: usize) -> Vec<Tensor> {
-    let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
-    let mut out: Vec<Option<Tensor>> = (0..encoded.len()).map(|_| None).collect();
-    tch::no_grad(|| {
-        for batch in sorted_batches(&lengths, 64) {
-            let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
-            let (ids, types, mask) = model.batch(&items);
-            let h = model.encoder.embed(&ids, &types, false);
-            let h = model.encoder.layers(
-                &h,
-                &crate::model::encoder::Encoder::attention_bias(&mask),
-                0..first_trained,
-                false,
-            );
-            for (row, &i) in batch.iter().enumerate() {
-                out[i] = Some(h.get(row as i64).narrow(0, 0, lengths[i] as i64).copy());
-            }
-        }
-    });
-    out.into_iter()
-        .map(|t| t.expect("every example cached"))
-        .collect()
-}
-
-/// Pad cached hidden states into a batch tensor and its mask.
-fn pad(cached: &[&Tensor], device: Device) -> (Tensor, Tensor) {
-    let len = cached.iter().map(|t| t.size()[0]).max().unwrap_or(0);
-    let hidden = cached[0].size()[1];
-    let h = Tensor::zeros([cached.len() as i64, len, hidden], (Kind::Float, device));
-    let mut mask = Vec::with_capacity(cached.len() * len as usize);
-    for (row, t) in cached.iter().enumerate() {
-        let n = t.size()[0];
-        h.get(row as i64).narrow(0, 0, n).copy_(t);
-        mask.extend(std::iter::repeat_n(1i64, n as usize));
-        mask.extend(std::iter::repeat_n(0i64, (len - n) as usize));
-    }
-    (
-        h,
-        Tensor::from_slice(&mask)
-            .view([cached.len() as i64, len])
-            .to(device),
-    )
-}
-
 /// What a training run measured.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TrainOutcome {
@@ -117,7 +71,19 @@ pub fn train(
     let mut rng = train::seed_everything(cfg.seed);
     let first = cfg.first_trained_layer;
     let device = model.device();
-    let cached = cache_frozen(model, &train_data.encoded, first);
+    let cached = train::cache_frozen(
+        &model.encoder,
+        &train_data
+            .encoded
+            .iter()
+            .map(|e| e.ids.len())
+            .collect::<Vec<_>>(),
+        first,
+        |batch| {
+            let items: Vec<&Encoded> = batch.iter().map(|&i| &train_data.encoded[i]).collect();
+            model.batch(&items)
+        },
+    );
     let lengths: Vec<usize> = train_data.encoded.iter().map(|e| e.ids.len()).collect();
     // Inverse square-root class frequencies: "none" dominates real text,
     // and this keeps rare stances from being ignored without overshooting.
@@ -144,7 +110,7 @@ pub fn train(
     let model_ref: &StanceModel = model;
     let mut loss = |batch: &[usize]| -> Tensor {
         let items: Vec<&Tensor> = batch.iter().map(|&i| &cached[i]).collect();
-        let (h, mask) = pad(&items, device);
+        let (h, mask) = train::pad_hidden(&items, device);
         let logits = model_ref.logits_from(&h, &mask, first, true);
         let y =
             Tensor::from_slice(&batch.iter().map(|&i| targets[i]).collect::<Vec<_>>()).to(device);

@@ -1,0 +1,85 @@
+//! `stancemine models export`: a trained model as a Hugging Face model
+//! directory (config.json with id2label, tokenizer files, full
+//! model.safetensors) that `transformers` loads with
+//! `BertForSequenceClassification.from_pretrained`.
+
+use anyhow::{bail, Context};
+use stancemine::model::backbone_dir;
+use stancemine::model::card::ModelCard;
+use stancemine::stance::model::StanceModel;
+use std::path::{Path, PathBuf};
+use tch::{Device, Kind, Tensor};
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The stancemine model directory (head + card).
+    pub model: PathBuf,
+    /// Output directory (replaced atomically if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let card = ModelCard::read(&args.model)?;
+    if card.task != "stance" {
+        bail!(
+            "{}: export supports stance models (this is {})",
+            args.model.display(),
+            card.task
+        );
+    }
+    let m = StanceModel::load(&args.model)
+        .with_context(|| format!("cannot load {}", args.model.display()))?;
+    let parent = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".stancemine-export-")
+        .tempdir_in(parent)?;
+    let mut tensors: Vec<(String, Tensor)> =
+        m.vs.variables()
+            .into_iter()
+            .map(|(n, t)| (n, t.detach().to_kind(Kind::Float).to_device(Device::Cpu)))
+            .collect();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    Tensor::write_safetensors(&tensors, tmp.path().join("model.safetensors"))?;
+    std::fs::copy(
+        args.model.join("config.json"),
+        tmp.path().join("config.json"),
+    )?;
+    let backbone = backbone_dir(&args.model);
+    for f in [
+        "tokenizer.json",
+        "vocab.txt",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ] {
+        let src = backbone.join(f);
+        if src.is_file() {
+            std::fs::copy(&src, tmp.path().join(f))
+                .with_context(|| format!("{}", src.display()))?;
+        }
+    }
+    let mut exported = card.clone();
+    exported.notes.push(format!(
+        "Hugging Face export of {} (full weights: the backbone plus the trained head).",
+        args.model.display()
+    ));
+    exported.write(tmp.path())?;
+    // Check the export loads before putting it in place.
+    StanceModel::load(tmp.path()).context("the exported directory does not load")?;
+    if args.out.exists() {
+        std::fs::remove_dir_all(&args.out)?;
+    }
+    std::fs::rename(tmp.keep(), &args.out)?;
+    tracing::info!(
+        "exported {} ({}) to {}",
+        args.model.display(),
+        m.version(),
+        args.out.display()
+    );
+    Ok(())
+}

