@@ -324,7 +324,7 @@ impl TrainProgress for EpochProgress {
             b.finish_and_clear();
         }
         match dev {
-            Some(d) => tracing::info!("epoch {}: loss {loss:.4}, dev macro-F1 {d:.4}", epoch + 1),
+            Some(d) => tracing::info!("epoch {}: loss {loss:.4}, dev score {d:.4}", epoch + 1),
             None => tracing::info!("epoch {}: loss {loss:.4}", epoch + 1),
         }
     }
