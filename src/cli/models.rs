@@ -45,7 +45,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             .map(|(n, t)| (n, t.detach().to_kind(Kind::Float).to_device(Device::Cpu)))
             .collect();
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    Tensor::write_safetensors(&tensors, tmp.path().join("model.safetensors"))?;
+    write_hf_safetensors(&tensors, &tmp.path().join("model.safetensors"))?;
     std::fs::copy(
         args.model.join("config.json"),
         tmp.path().join("config.json"),
@@ -81,5 +81,26 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         m.version(),
         args.out.display()
     );
+    Ok(())
+}
+
+/// Write f32 tensors as safetensors with the `{"format": "pt"}` metadata
+/// that `transformers` requires (tch writes none).
+fn write_hf_safetensors(tensors: &[(String, Tensor)], path: &Path) -> anyhow::Result<()> {
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
+        let values = Vec::<f32>::try_from(t.flatten(0, -1))?;
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        buffers.push((name.clone(), shape, bytes));
+    }
+    let views = buffers
+        .iter()
+        .map(|(n, shape, bytes)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).map(|v| (n.as_str(), v))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata = Some(std::collections::HashMap::from([("format".to_string(), "pt".to_string())]));
+    safetensors::serialize_to_file(views, &metadata, path)?;
     Ok(())
 }
