@@ -97,10 +97,14 @@ fn write_hf_safetensors(tensors: &[(String, Tensor)], path: &Path) -> anyhow::Re
     let views = buffers
         .iter()
         .map(|(n, shape, bytes)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).map(|v| (n.as_str(), v))
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                .map(|v| (n.as_str(), v))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let metadata = Some(std::collections::HashMap::from([("format".to_string(), "pt".to_string())]));
+    let metadata = Some(std::collections::HashMap::from([(
+        "format".to_string(),
+        "pt".to_string(),
+    )]));
     safetensors::serialize_to_file(views, &metadata, path)?;
     Ok(())
 }
