@@ -30,51 +30,43 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     }
     let m = StanceModel::load(&args.model)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
-    let parent = args
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".stancemine-export-")
-        .tempdir_in(parent)?;
-    let mut tensors: Vec<(String, Tensor)> =
-        m.vs.variables()
-            .into_iter()
-            .map(|(n, t)| (n, t.detach().to_kind(Kind::Float).to_device(Device::Cpu)))
-            .collect();
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    write_hf_safetensors(&tensors, &tmp.path().join("model.safetensors"))?;
-    std::fs::copy(
-        args.model.join("config.json"),
-        tmp.path().join("config.json"),
-    )?;
-    let backbone = backbone_dir(&args.model);
-    for f in [
-        "tokenizer.json",
-        "vocab.txt",
-        "tokenizer_config.json",
-        "special_tokens_map.json",
-    ] {
-        let src = backbone.join(f);
-        if src.is_file() {
-            std::fs::copy(&src, tmp.path().join(f))
-                .with_context(|| format!("{}", src.display()))?;
-        }
-    }
     let mut exported = card.clone();
     exported.notes.push(format!(
         "Hugging Face export of {} (full weights: the backbone plus the trained head).",
         args.model.display()
     ));
-    exported.write(tmp.path())?;
-    // Check the export loads before putting it in place.
-    StanceModel::load(tmp.path()).context("the exported directory does not load")?;
-    if args.out.exists() {
-        std::fs::remove_dir_all(&args.out)?;
-    }
-    std::fs::rename(tmp.keep(), &args.out)?;
+    let backbone = backbone_dir(&args.model);
+    stancemine::model::write_dir(&args.out, exported, |dir| {
+        let mut tensors: Vec<(String, Tensor)> =
+            m.vs.variables()
+                .into_iter()
+                .map(|(n, t)| (n, t.detach().to_kind(Kind::Float).to_device(Device::Cpu)))
+                .collect();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let io = |path: PathBuf| move |source| stancemine::model::ModelError::Io { path, source };
+        write_hf_safetensors(&tensors, &dir.join("model.safetensors")).map_err(|e| {
+            stancemine::model::ModelError::Invalid {
+                path: dir.join("model.safetensors"),
+                message: e.to_string(),
+            }
+        })?;
+        std::fs::copy(args.model.join("config.json"), dir.join("config.json"))
+            .map_err(io(args.model.join("config.json")))?;
+        for f in [
+            "tokenizer.json",
+            "vocab.txt",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+        ] {
+            let src = backbone.join(f);
+            if src.is_file() {
+                std::fs::copy(&src, dir.join(f)).map_err(io(src.clone()))?;
+            }
+        }
+        Ok(())
+    })?;
+    // The export must load as it is, tokenizer and all.
+    StanceModel::load(&args.out).context("the exported directory does not load")?;
     tracing::info!(
         "exported {} ({}) to {}",
         args.model.display(),

@@ -217,17 +217,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             role: role.into(),
         });
     }
-    let parent = args
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".stancemine-train-")
-        .tempdir_in(parent)?;
-    m.save(tmp.path())?;
-    ModelCard {
+    let card = ModelCard {
         name: "stancemine NER (token classification)".into(),
         version: version.clone(),
         task: "ner".into(),
@@ -248,9 +238,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         metrics,
         notes: vec![],
         files: Default::default(),
-    }
-    .write(tmp.path())?;
-    std::fs::rename(tmp.keep(), &args.out)?;
+    };
+    stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;
     tracing::info!(
         "model {version} written to {} in {seconds:.0}s",
         args.out.display()

@@ -201,17 +201,6 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         files.push(data_file(p, prep.labels.len(), "test")?);
     }
 
-    // Write into a temporary sibling, then rename: a failed run leaves no model.
-    let parent = args
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".stancemine-train-")
-        .tempdir_in(parent)?;
-    m.save(tmp.path())?;
     let card = ModelCard {
         name: "stancemine stance classifier".into(),
         version: version.clone(),
@@ -235,10 +224,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         notes: vec![],
         files: Default::default(),
     };
-    card.write(tmp.path())?;
-    let kept = tmp.keep();
-    std::fs::rename(&kept, &args.out)
-        .with_context(|| format!("cannot move the trained model to {}", args.out.display()))?;
+    // Written to a temporary sibling and renamed: a failed run leaves no model.
+    stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;
     tracing::info!(
         "model {version} written to {} in {seconds:.0}s",
         args.out.display()

@@ -338,3 +338,82 @@ pub fn save_head(vs: &nn::VarStore, config: &ModelConfig, dir: &Path) -> Result<
     let path = dir.join("head.safetensors");
     Tensor::write_safetensors(&tensors, &path).map_err(|source| ModelError::Torch { path, source })
 }
+
+/// A fresh model config from the backbone's `config.json`.
+pub fn new_config(
+    backbone: &Path,
+    labels: &[&str],
+    task: &str,
+    first_trained_layer: usize,
+    max_length: usize,
+    version: &str,
+) -> Result<ModelConfig> {
+    let raw: serde_json::Map<String, serde_json::Value> = read_json(&backbone.join("config.json"))?;
+    Ok(ModelConfig::new(
+        &raw,
+        labels,
+        Stancemine {
+            task: task.into(),
+            first_trained_layer,
+            max_length,
+            backbone_sha256: backbone_sha256(backbone)?,
+            version: version.into(),
+        },
+    ))
+}
+
+/// Open a trained model directory: check its files against the model
+/// card, read `config.json`, refuse another task or label set, and say
+/// where the tokenizer is (the directory itself, or the backbone).
+pub fn open_dir(dir: &Path, task: &str, labels: &[&str]) -> Result<(ModelConfig, PathBuf)> {
+    card::ModelCard::read(dir)?.verify(dir)?;
+    let config: ModelConfig = read_json(&dir.join("config.json"))?;
+    if config.stancemine.task != task {
+        return Err(invalid(
+            dir,
+            format!("a {} model, not a {task} model", config.stancemine.task),
+        ));
+    }
+    if config.labels() != labels {
+        return Err(invalid(
+            dir,
+            format!("labels {:?}, expected {labels:?}", config.labels()),
+        ));
+    }
+    let tokenizer_dir = if dir.join("tokenizer.json").is_file() {
+        dir.to_path_buf()
+    } else {
+        backbone_dir(dir)
+    };
+    Ok((config, tokenizer_dir))
+}
+
+/// Write a model directory atomically: `fill` writes the model files into a
+/// temporary sibling of `out`, then the card is written (hashing them) and
+/// the folder renamed into place, so a failure leaves nothing at `out`.
+pub fn write_dir(
+    out: &Path,
+    card: card::ModelCard,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ModelError::Io { path, source }
+    };
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".stancemine-model-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    fill(tmp.path())?;
+    card.write(tmp.path())?;
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(io(out))?;
+    }
+    let kept = tmp.keep();
+    std::fs::rename(&kept, out).map_err(io(out))
+}

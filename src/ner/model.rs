@@ -5,7 +5,7 @@
 
 use super::conll::{EntityType, Tag};
 use crate::model::encoder::Encoder;
-use crate::model::{self, ModelConfig, ModelError, Stancemine};
+use crate::model::{self, ModelConfig};
 use crate::train::sorted_batches;
 use std::path::Path;
 use tch::{nn, Device, Kind, Tensor};
@@ -72,45 +72,26 @@ impl NerModel {
         max_length: usize,
         version: &str,
     ) -> model::Result<Self> {
-        let raw: serde_json::Map<String, serde_json::Value> =
-            model::read_json(&backbone.join("config.json"))?;
         let labels = labels();
         let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-        let config = ModelConfig::new(
-            &raw,
+        let config = model::new_config(
+            backbone,
             &refs,
-            Stancemine {
-                task: "ner".into(),
-                first_trained_layer,
-                max_length,
-                backbone_sha256: model::backbone_sha256(backbone)?,
-                version: version.into(),
-            },
-        );
+            "ner",
+            first_trained_layer,
+            max_length,
+            version,
+        )?;
         let m = Self::build(backbone, config)?;
         model::load_into(&m.vs, &backbone.join("model.safetensors"), "bert.")?;
         Ok(m)
     }
 
     pub fn load(dir: &Path) -> model::Result<Self> {
-        model::card::ModelCard::read(dir)?.verify(dir)?;
-        let config: ModelConfig = model::read_json(&dir.join("config.json"))?;
-        if config.stancemine.task != "ner" || config.labels() != labels() {
-            return Err(ModelError::Invalid {
-                path: dir.to_path_buf(),
-                message: format!(
-                    "not a stancemine NER model (task {}, labels {:?})",
-                    config.stancemine.task,
-                    config.labels()
-                ),
-            });
-        }
-        let tok_dir = if dir.join("tokenizer.json").is_file() {
-            dir.to_path_buf()
-        } else {
-            model::backbone_dir(dir)
-        };
-        let m = Self::build(&tok_dir, config)?;
+        let labels = labels();
+        let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let (config, tokenizer_dir) = model::open_dir(dir, "ner", &refs)?;
+        let m = Self::build(&tokenizer_dir, config)?;
         model::load_weights(&m.vs, dir, &m.config)?;
         Ok(m)
     }

@@ -5,7 +5,7 @@
 
 use super::data::LABELS;
 use crate::model::encoder::Encoder;
-use crate::model::{self, ModelConfig, ModelError, Stancemine};
+use crate::model::{self, ModelConfig, ModelError};
 use crate::train::sorted_batches;
 use std::path::Path;
 use tch::{nn, Device, Kind, Tensor};
@@ -35,19 +35,14 @@ impl StanceModel {
         max_length: usize,
         version: &str,
     ) -> model::Result<Self> {
-        let raw: serde_json::Map<String, serde_json::Value> =
-            model::read_json(&backbone.join("config.json"))?;
-        let config = ModelConfig::new(
-            &raw,
+        let config = model::new_config(
+            backbone,
             &LABELS,
-            Stancemine {
-                task: "stance".into(),
-                first_trained_layer,
-                max_length,
-                backbone_sha256: model::backbone_sha256(backbone)?,
-                version: version.into(),
-            },
-        );
+            "stance",
+            first_trained_layer,
+            max_length,
+            version,
+        )?;
         let m = Self::build(backbone, config)?;
         model::load_into(&m.vs, &backbone.join("model.safetensors"), "bert.")?;
         Ok(m)
@@ -55,26 +50,8 @@ impl StanceModel {
 
     /// Load a trained model directory.
     pub fn load(dir: &Path) -> model::Result<Self> {
-        model::card::ModelCard::read(dir)?.verify(dir)?;
-        let config: ModelConfig = model::read_json(&dir.join("config.json"))?;
-        if config.stancemine.task != "stance" {
-            return Err(ModelError::Invalid {
-                path: dir.to_path_buf(),
-                message: format!("a {} model, not a stance model", config.stancemine.task),
-            });
-        }
-        if config.labels() != LABELS {
-            return Err(ModelError::Invalid {
-                path: dir.to_path_buf(),
-                message: format!("labels {:?}, expected {:?}", config.labels(), LABELS),
-            });
-        }
-        let tok_dir = if dir.join("tokenizer.json").is_file() {
-            dir.to_path_buf()
-        } else {
-            model::backbone_dir(dir)
-        };
-        let m = Self::build(&tok_dir, config)?;
+        let (config, tokenizer_dir) = model::open_dir(dir, "stance", &LABELS)?;
+        let m = Self::build(&tokenizer_dir, config)?;
         model::load_weights(&m.vs, dir, &m.config)?;
         Ok(m)
     }
