@@ -62,6 +62,8 @@ pub enum RunError {
     Output(#[from] OutputError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 /// Receives progress as files are read.
@@ -142,8 +144,8 @@ pub fn run(
             let mut sentences = segment(&article.text);
             let mut record_models = std::collections::BTreeMap::new();
             if let Some(stance) = &stages.stance {
-                stance.annotate(&mut sentences);
-                record_models.insert("stance".to_string(), stance.model.version().to_string());
+                stance.annotate(&mut sentences)?;
+                record_models.insert("stance".to_string(), stance.version().to_string());
             }
             let mut record = ArticleRecord::new(article, sentences);
             record.models = record_models;

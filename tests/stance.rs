@@ -194,4 +194,17 @@ fn run_gives_every_sentence_a_stance_for_every_target() {
         .unwrap();
     assert_eq!(n as usize, 2 * sentences.len());
     assert_eq!(versions, version);
+    assert!(stderr(&o).contains("loaded in"), "{}", stderr(&o));
+
+    // An unchanged re-run neither recomputes nor loads the model's weights.
+    let again = stancemine(&[
+        "run",
+        seed().to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0));
+    let log = stderr(&again);
+    assert!(log.contains("0 article(s) processed, 1 unchanged"), "{log}");
+    assert!(!log.contains("loaded in"), "{log}");
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use stancemine::ingest::Limits;
 use stancemine::pipeline::{self, RunConfig, Stages};
-use stancemine::stance::{model::StanceModel, targets::Targets, StanceAnnotator};
+use stancemine::stance::{targets::Targets, StanceAnnotator};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -165,30 +165,21 @@ fn load_stance(
     targets: &std::path::Path,
     batch_size: usize,
 ) -> anyhow::Result<StanceAnnotator> {
-    let started = std::time::Instant::now();
     let targets = Targets::load(targets)?;
-    let model = StanceModel::load(dir).with_context(|| {
+    let ids = targets
+        .0
+        .iter()
+        .map(|t| t.id.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let annotator = StanceAnnotator::open(dir, targets, batch_size).with_context(|| {
         format!(
-            "cannot load the stance model from {} (use --models, or --no-stance to skip stance)",
+            "cannot use the stance model in {} (use --models, or --no-stance to skip stance)",
             dir.display()
         )
     })?;
-    tracing::info!(
-        "stance model {} loaded in {:.1}s; targets: {}",
-        model.version(),
-        started.elapsed().as_secs_f64(),
-        targets
-            .0
-            .iter()
-            .map(|t| t.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(StanceAnnotator {
-        model,
-        targets,
-        batch_size,
-    })
+    tracing::info!("stance model {}; targets: {ids}", annotator.version());
+    Ok(annotator)
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

@@ -14,18 +14,55 @@ pub mod train;
 use crate::article::{Sentence, SentenceStance};
 use data::LABELS;
 use model::StanceModel;
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
 use targets::Targets;
 
 /// The stance stage of a run: every sentence, every configured target.
+/// The model's weights are loaded at the first sentence to classify, so a
+/// run over unchanged articles never loads them.
 pub struct StanceAnnotator {
-    pub model: StanceModel,
+    dir: PathBuf,
+    version: String,
+    model: OnceCell<StanceModel>,
     pub targets: Targets,
     pub batch_size: usize,
 }
 
 impl StanceAnnotator {
+    /// Check the model directory (card, config, labels) without loading weights.
+    pub fn open(dir: &Path, targets: Targets, batch_size: usize) -> crate::model::Result<Self> {
+        let (config, _) = crate::model::open_dir(dir, "stance", &LABELS)?;
+        Ok(StanceAnnotator {
+            dir: dir.to_path_buf(),
+            version: config.stancemine.version,
+            model: OnceCell::new(),
+            targets,
+            batch_size,
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn model(&self) -> crate::model::Result<&StanceModel> {
+        if let Some(m) = self.model.get() {
+            return Ok(m);
+        }
+        let started = std::time::Instant::now();
+        let m = StanceModel::load(&self.dir)?;
+        tracing::info!(
+            "stance model {} loaded in {:.1}s",
+            m.version(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(self.model.get_or_init(|| m))
+    }
+
     /// Fill `stance` on each sentence, all targets in one batched call.
-    pub fn annotate(&self, sentences: &mut [Sentence]) {
+    pub fn annotate(&self, sentences: &mut [Sentence]) -> crate::model::Result<()> {
+        let model = self.model()?;
         let pairs: Vec<(&str, &str)> = self
             .targets
             .0
@@ -36,7 +73,7 @@ impl StanceAnnotator {
                     .map(move |s| (t.description.as_str(), s.text.as_str()))
             })
             .collect();
-        let probs = self.model.predict(&pairs, self.batch_size);
+        let probs = model.predict(&pairs, self.batch_size);
         let n = sentences.len();
         for (ti, t) in self.targets.0.iter().enumerate() {
             for (si, s) in sentences.iter_mut().enumerate() {
@@ -54,6 +91,7 @@ impl StanceAnnotator {
                 );
             }
         }
+        Ok(())
     }
 
     /// What goes into the pipeline fingerprint: the model version and the
@@ -66,10 +104,6 @@ impl StanceAnnotator {
             .map(|t| format!("{}={}", t.id, t.description))
             .collect();
         let digest = <sha2::Sha256 as sha2::Digest>::digest(targets.join("\n").as_bytes());
-        format!(
-            "stance:{}:{}",
-            self.model.version(),
-            &hex::encode(digest)[..12]
-        )
+        format!("stance:{}:{}", self.version, &hex::encode(digest)[..12])
     }
 }
