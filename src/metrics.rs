@@ -27,6 +27,36 @@ pub struct Report {
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
+/// Precision, recall and F1 from counts of correct, predicted and gold
+/// items (0 where a denominator is 0).
+pub fn prf(correct: usize, predicted: usize, gold: usize) -> (f64, f64, f64) {
+    let precision = if predicted > 0 {
+        correct as f64 / predicted as f64
+    } else {
+        0.0
+    };
+    let recall = if gold > 0 {
+        correct as f64 / gold as f64
+    } else {
+        0.0
+    };
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    (precision, recall, f1)
+}
+
+/// Index of the largest value (the predicted class of a probability row).
+pub fn argmax(p: &[f32]) -> usize {
+    p.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
 /// Score predictions against gold labels (same length, label names).
 pub fn report(labels: &[String], gold: &[usize], pred: &[usize]) -> Report {
     assert_eq!(gold.len(), pred.len(), "one prediction per gold label");
@@ -38,24 +68,9 @@ pub fn report(labels: &[String], gold: &[usize], pred: &[usize]) -> Report {
     let mut per_class = BTreeMap::new();
     let mut f1s = Vec::new();
     for c in 0..k {
-        let tp = m[c][c] as f64;
         let support: usize = m[c].iter().sum();
         let predicted: usize = (0..k).map(|g| m[g][c]).sum();
-        let precision = if predicted > 0 {
-            tp / predicted as f64
-        } else {
-            0.0
-        };
-        let recall = if support > 0 {
-            tp / support as f64
-        } else {
-            0.0
-        };
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
+        let (precision, recall, f1) = prf(m[c][c], predicted, support);
         if support > 0 {
             f1s.push(f1);
         }

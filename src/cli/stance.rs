@@ -2,12 +2,13 @@
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
+use stancemine::metrics::argmax;
 use stancemine::model::card::{DataFile, ModelCard};
 use stancemine::model::sha256_file;
 use stancemine::stance::data::{self, LabelledSentence};
 use stancemine::stance::model::StanceModel;
 use stancemine::stance::targets::Targets;
-use stancemine::stance::train::{self as stance_train, argmax, Prepared};
+use stancemine::stance::train::{self as stance_train, Prepared};
 use stancemine::train::{TrainConfig, TrainProgress};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -71,14 +72,6 @@ pub struct EvalArgs {
     pub target: Option<String>,
 }
 
-fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<LabelledSentence>> {
-    let mut v = Vec::new();
-    for p in paths {
-        v.extend(data::read(p, true)?);
-    }
-    Ok(v)
-}
-
 fn data_file(path: &Path, n: usize, role: &str) -> anyhow::Result<DataFile> {
     Ok(DataFile {
         path: path.display().to_string(),
@@ -108,14 +101,20 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let targets = Targets::load(&args.targets)?;
+    // Data files are read once; their sizes and hashes go into the card.
     let mut train_data = Vec::new();
+    let mut files = vec![];
     for p in &args.data {
         let d = data::read(p, true)?;
         check_targets(&d, &targets, p)?;
+        files.push(data_file(p, d.len(), "train")?);
         train_data.extend(d);
     }
-    let public = read_all(&args.public_data)?;
-    train_data.extend(public);
+    for p in &args.public_data {
+        let d = data::read(p, true)?;
+        files.push(data_file(p, d.len(), "train (public, free-text targets)")?);
+        train_data.extend(d);
+    }
     let dev = args.dev.as_ref().map(|p| data::read(p, true)).transpose()?;
     let tests: Vec<(PathBuf, Vec<LabelledSentence>)> = args
         .test
@@ -165,15 +164,6 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
 
     let mut metrics = std::collections::BTreeMap::new();
-    let mut files = vec![];
-    for p in &args.data {
-        let n = data::read(p, true)?.len();
-        files.push(data_file(p, n, "train")?);
-    }
-    for p in &args.public_data {
-        let n = data::read(p, true)?.len();
-        files.push(data_file(p, n, "train (public, free-text targets)")?);
-    }
     if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
         let (r, _) = stance_train::evaluate(&m, d, 64);
         tracing::info!(

@@ -60,21 +60,7 @@ pub struct Prf {
 
 impl Prf {
     fn new(correct: usize, predicted: usize, gold: usize) -> Prf {
-        let precision = if predicted > 0 {
-            correct as f64 / predicted as f64
-        } else {
-            0.0
-        };
-        let recall = if gold > 0 {
-            correct as f64 / gold as f64
-        } else {
-            0.0
-        };
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
+        let (precision, recall, f1) = crate::metrics::prf(correct, predicted, gold);
         Prf {
             precision,
             recall,

@@ -114,7 +114,7 @@ pub fn predict_words(
             if let Some(w) = w {
                 if Some(*w) != prev {
                     let p = &probs[k];
-                    let best = crate::stance::train::argmax(p);
+                    let best = crate::metrics::argmax(p);
                     out[si][*w] = (index_tag(best), p[best]);
                 }
             }

@@ -81,7 +81,7 @@ impl StanceAnnotator {
                 s.stance.insert(
                     t.id.clone(),
                     SentenceStance {
-                        label: LABELS[train::argmax(p)].to_string(),
+                        label: LABELS[crate::metrics::argmax(p)].to_string(),
                         probs: LABELS
                             .iter()
                             .zip(p)

@@ -5,7 +5,7 @@
 use super::data::{label_index, LabelledSentence, LABELS};
 use super::model::{Encoded, StanceModel};
 use super::targets::Targets;
-use crate::metrics::{self, Report};
+use crate::metrics::{self, argmax, Report};
 use crate::train::{self, TrainConfig, TrainProgress};
 use tch::{Kind, Tensor};
 
@@ -40,14 +40,6 @@ pub fn evaluate(
     let pred: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
     let labels: Vec<String> = LABELS.iter().map(|s| s.to_string()).collect();
     (metrics::report(&labels, &data.labels, &pred), probs)
-}
-
-pub fn argmax(p: &[f32]) -> usize {
-    p.iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i)
-        .unwrap_or(0)
 }
 
 /// What a training run measured.
