@@ -96,6 +96,65 @@ pub struct SentenceStance {
     pub label: String,
     /// Probability of each label.
     pub probs: BTreeMap<String, f32>,
+    /// Whose position the sentence states: `author`, or the id of one of
+    /// the article's actors. Absent when the label is `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+}
+
+/// A named-entity mention. Offsets are code points into the article `text`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    pub text: String,
+    /// PER, ORG, GPE, LOC, NORP, EVENT or MISC.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+    /// Id of the canonical actor this mention refers to, if any.
+    pub actor: Option<String>,
+}
+
+/// A canonical actor of one article: its mentions merged through the alias
+/// table and in-article short forms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Stable slug of the canonical name, e.g. `north-korea`.
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How many entity mentions refer to it.
+    pub mentions: usize,
+    /// The actor's stance toward each target, by target id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stance: BTreeMap<String, ActorStance>,
+}
+
+/// An actor's stance toward one target within one article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorStance {
+    pub label: String,
+    /// In [-1, 1]: against … favor.
+    pub score: f32,
+    /// Indices into `sentences`.
+    pub evidence: Vec<usize>,
+}
+
+/// The author's stance toward one target over a whole article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleStance {
+    /// `favor`, `against`, `neutral`, or `none` when the piece is not about the target.
+    pub label: String,
+    /// In [-1, 1]: against … favor.
+    pub score: f32,
+    /// In [0, 1]; see `docs/method.md`.
+    pub confidence: f32,
+    /// Whether the piece is about the target at all.
+    pub relevant: bool,
+    /// Indices into `sentences` of the strongest evidence, strongest first.
+    pub evidence: Vec<usize>,
 }
 
 /// The `articles.jsonl` record (schema v1).
@@ -114,6 +173,13 @@ pub struct ArticleRecord {
     pub sentences: Vec<Sentence>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<Entity>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<Actor>,
+    /// The author's stance toward each target, by target id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stance: BTreeMap<String, ArticleStance>,
     /// Version of each model that produced this record, by stage.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub models: BTreeMap<String, String>,
@@ -141,6 +207,9 @@ impl ArticleRecord {
             text,
             sentences,
             warnings,
+            entities: Vec::new(),
+            actors: Vec::new(),
+            stance: BTreeMap::new(),
             models: BTreeMap::new(),
         }
     }

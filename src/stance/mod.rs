@@ -87,6 +87,7 @@ impl StanceAnnotator {
                             .zip(p)
                             .map(|(l, v)| (l.to_string(), *v))
                             .collect(),
+                        holder: None,
                     },
                 );
             }
