@@ -6,7 +6,7 @@ BIN := target/release/stancemine
 CORPUS ?= corpus
 OUT ?= out
 
-.PHONY: all setup build run test lint clean
+.PHONY: all setup build run test lint bench clean
 
 all: build
 
@@ -26,6 +26,11 @@ run: build models/stance/hf/model.safetensors
 
 test: setup
 	$(CARGO) test --release --locked
+
+# stancemine against Hugging Face pipelines, same weights and threads; writes
+# bench/results.json (see README, "Benchmark").
+bench: setup
+	bash benches/bench.sh
 
 lint: setup
 	$(CARGO) fmt --check

@@ -208,3 +208,36 @@ fn run_gives_every_sentence_a_stance_for_every_target() {
     assert!(log.contains("0 article(s) processed, 1 unchanged"), "{log}");
     assert!(!log.contains("loaded in"), "{log}");
 }
+
+#[test]
+fn fused_inference_and_tokenising_once_match_the_reference_path() {
+    use stancemine::stance::model::StanceModel;
+    let m = StanceModel::load(&repo().join("models/stance")).expect("shipped model loads");
+    let sentences: Vec<String> = read_jsonl(&repo().join("data/stance/test.jsonl"))
+        .iter()
+        .take(60)
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    let mut texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    // One sentence long enough to be truncated.
+    let long = sentences.join(" ");
+    texts.push(&long);
+    let targets = [
+        "the AUKUS security partnership",
+        "dialogue with North Korea",
+    ];
+    let once = m.encode_pairs(&targets, &texts);
+    let each: Vec<_> = targets
+        .iter()
+        .flat_map(|t| texts.iter().map(|s| m.encode(t, s)))
+        .collect();
+    assert_eq!(once, each);
+    let fast = m.predict_encoded(&once, 16);
+    let m = m.without_fused();
+    let slow = m.predict_encoded(&once, 16);
+    for (a, b) in fast.iter().zip(&slow) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-4, "fused {a:?} vs rust-bert {b:?}");
+        }
+    }
+}

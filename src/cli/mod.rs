@@ -29,6 +29,9 @@ struct Cli {
     /// Only errors on the terminal.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Threads for model inference and training (libtorch intra-op).
+    #[arg(long, global = true, default_value_t = default_threads())]
+    threads: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -112,6 +115,10 @@ enum EvalCommand {
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    if cli.threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    tch::set_num_threads(i32::try_from(cli.threads).unwrap_or(i32::MAX));
     match cli.command {
         Command::Run {
             inputs,
@@ -180,6 +187,12 @@ fn load_stance(
     })?;
     tracing::info!("stance model {}; targets: {ids}", annotator.version());
     Ok(annotator)
+}
+
+/// One thread per core: libtorch's own default can count hyper-threads or
+/// the whole host rather than the cores this process may use.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

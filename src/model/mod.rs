@@ -417,3 +417,25 @@ pub fn write_dir(
     let kept = tmp.keep();
     std::fs::rename(&kept, out).map_err(io(out))
 }
+
+/// The fused inference forward over a loaded model's weights; None (with
+/// a warning) when the config has no fused form, and rust-bert's is used.
+pub fn fused_encoder(
+    vs: &nn::VarStore,
+    config: &ModelConfig,
+    dir: &Path,
+) -> Option<encoder::FusedEncoder> {
+    let built = config
+        .bert_config(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|bert| {
+            encoder::FusedEncoder::from_vars(vs, "bert.", &bert).map_err(|e| e.to_string())
+        });
+    match built {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!("{}: slower forward used: {e}", dir.display());
+            None
+        }
+    }
+}

@@ -4,9 +4,9 @@
 //! offsets.
 
 use super::conll::{EntityType, Tag};
-use crate::model::encoder::Encoder;
+use crate::model::encoder::{Encoder, FusedEncoder};
 use crate::model::{self, ModelConfig};
-use crate::train::sorted_batches;
+use crate::train::inference_batches;
 use std::path::Path;
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::Tokenizer;
@@ -59,6 +59,9 @@ pub struct Pieces {
 pub struct NerModel {
     pub vs: nn::VarStore,
     pub encoder: Encoder,
+    /// The inference forward over the same weights, for a loaded model
+    /// (training uses `encoder`).
+    fused: Option<FusedEncoder>,
     classifier: nn::Linear,
     dropout: f64,
     tokenizer: Tokenizer,
@@ -91,8 +94,9 @@ impl NerModel {
         let labels = labels();
         let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
         let (config, tokenizer_dir) = model::open_dir(dir, "ner", &refs)?;
-        let m = Self::build(&tokenizer_dir, config)?;
+        let mut m = Self::build(&tokenizer_dir, config)?;
         model::load_weights(&m.vs, dir, &m.config)?;
+        m.fused = model::fused_encoder(&m.vs, &m.config, dir);
         Ok(m)
     }
 
@@ -110,6 +114,7 @@ impl NerModel {
         Ok(NerModel {
             vs,
             encoder,
+            fused: None,
             classifier,
             dropout: bert.hidden_dropout_prob,
             tokenizer: model::load_tokenizer(tokenizer_dir)?,
@@ -203,14 +208,17 @@ impl NerModel {
         let n_labels = labels().len();
         let mut out: Vec<Vec<Vec<f32>>> = vec![Vec::new(); seqs.len()];
         tch::no_grad(|| {
-            for batch in sorted_batches(&lengths, batch_size) {
+            for batch in inference_batches(&lengths, batch_size) {
                 let items: Vec<&Pieces> = batch.iter().map(|&i| &seqs[i]).collect();
                 let (ids, types, mask) = self.batch(&items);
-                let h = self.encoder.embed(&ids, &types, false);
-                let probs = self
-                    .logits_from(&h, &mask, 0, false)
-                    .softmax(-1, Kind::Float)
-                    .to_device(Device::Cpu);
+                let logits = match &self.fused {
+                    Some(f) => f.forward(&ids, &types, &mask).apply(&self.classifier),
+                    None => {
+                        let h = self.encoder.embed(&ids, &types, false);
+                        self.logits_from(&h, &mask, 0, false)
+                    }
+                };
+                let probs = logits.softmax(-1, Kind::Float).to_device(Device::Cpu);
                 let width = probs.size()[1] as usize;
                 let flat = Vec::<f32>::try_from(probs.flatten(0, -1)).unwrap_or_default();
                 for (row, &i) in batch.iter().enumerate() {

@@ -63,17 +63,15 @@ impl StanceAnnotator {
     /// Fill `stance` on each sentence, all targets in one batched call.
     pub fn annotate(&self, sentences: &mut [Sentence]) -> crate::model::Result<()> {
         let model = self.model()?;
-        let pairs: Vec<(&str, &str)> = self
+        let targets: Vec<&str> = self
             .targets
             .0
             .iter()
-            .flat_map(|t| {
-                sentences
-                    .iter()
-                    .map(move |s| (t.description.as_str(), s.text.as_str()))
-            })
+            .map(|t| t.description.as_str())
             .collect();
-        let probs = model.predict(&pairs, self.batch_size);
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        let encoded = model.encode_pairs(&targets, &texts);
+        let probs = model.predict_encoded(&encoded, self.batch_size);
         let n = sentences.len();
         for (ti, t) in self.targets.0.iter().enumerate() {
             for (si, s) in sentences.iter_mut().enumerate() {

@@ -4,9 +4,9 @@
 //! assembled model directory loads there too.
 
 use super::data::LABELS;
-use crate::model::encoder::Encoder;
+use crate::model::encoder::{Encoder, FusedEncoder};
 use crate::model::{self, ModelConfig, ModelError};
-use crate::train::sorted_batches;
+use crate::train::inference_batches;
 use std::path::Path;
 use tch::{nn, Device, Kind, Tensor};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
@@ -21,6 +21,9 @@ pub struct Encoded {
 pub struct StanceModel {
     pub vs: nn::VarStore,
     pub encoder: Encoder,
+    /// The inference forward over the same weights, for a loaded model
+    /// (training uses `encoder`).
+    fused: Option<FusedEncoder>,
     classifier: nn::Linear,
     dropout: f64,
     tokenizer: Tokenizer,
@@ -51,8 +54,9 @@ impl StanceModel {
     /// Load a trained model directory.
     pub fn load(dir: &Path) -> model::Result<Self> {
         let (config, tokenizer_dir) = model::open_dir(dir, "stance", &LABELS)?;
-        let m = Self::build(&tokenizer_dir, config)?;
+        let mut m = Self::build(&tokenizer_dir, config)?;
         model::load_weights(&m.vs, dir, &m.config)?;
+        m.fused = model::fused_encoder(&m.vs, &m.config, dir);
         Ok(m)
     }
 
@@ -82,6 +86,7 @@ impl StanceModel {
         Ok(StanceModel {
             vs,
             encoder,
+            fused: None,
             classifier,
             dropout: bert.hidden_dropout_prob,
             tokenizer,
@@ -117,6 +122,61 @@ impl StanceModel {
                 }
             }
         }
+    }
+
+    /// Encode every (target, sentence) pair, target-major, tokenising each
+    /// text once: the same ids as [`Self::encode`] pair by pair (truncating
+    /// the sentence only), without re-tokenising a sentence per target.
+    pub fn encode_pairs(&self, targets: &[&str], sentences: &[&str]) -> Vec<Encoded> {
+        let pieces = |text: &str| -> Option<Vec<i64>> {
+            let e = self.tokenizer.encode(text, false).ok()?;
+            Some(e.get_ids().iter().map(|&i| i as i64).collect())
+        };
+        let (Some(cls), Some(sep)) = (
+            self.tokenizer.token_to_id("[CLS]"),
+            self.tokenizer.token_to_id("[SEP]"),
+        ) else {
+            return self.encode_each(targets, sentences);
+        };
+        let (cls, sep) = (cls as i64, sep as i64);
+        let max = self.config.stancemine.max_length;
+        let sents: Option<Vec<Vec<i64>>> = sentences.iter().map(|s| pieces(s)).collect();
+        let Some(sents) = sents else {
+            return self.encode_each(targets, sentences);
+        };
+        let mut out = Vec::with_capacity(targets.len() * sentences.len());
+        for (ti, target) in targets.iter().enumerate() {
+            let t = match pieces(target) {
+                // An over-long target leaves no room for the sentence: the
+                // tokenizer's own path handles (and reports) that case.
+                Some(t) if t.len() + 3 < max => t,
+                _ => {
+                    out.extend(sentences.iter().map(|s| self.encode(targets[ti], s)));
+                    continue;
+                }
+            };
+            for s in &sents {
+                let keep = s.len().min(max - t.len() - 3);
+                let mut ids = Vec::with_capacity(t.len() + keep + 3);
+                ids.push(cls);
+                ids.extend_from_slice(&t);
+                ids.push(sep);
+                let first = ids.len();
+                ids.extend_from_slice(&s[..keep]);
+                ids.push(sep);
+                let mut type_ids = vec![0i64; first];
+                type_ids.resize(ids.len(), 1);
+                out.push(Encoded { ids, type_ids });
+            }
+        }
+        out
+    }
+
+    fn encode_each(&self, targets: &[&str], sentences: &[&str]) -> Vec<Encoded> {
+        targets
+            .iter()
+            .flat_map(|t| sentences.iter().map(move |s| self.encode(t, s)))
+            .collect()
     }
 
     /// Padded id, segment and mask tensors for a batch.
@@ -180,12 +240,17 @@ impl StanceModel {
         let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
         let mut out = vec![[0f32; 4]; encoded.len()];
         tch::no_grad(|| {
-            for batch in sorted_batches(&lengths, batch_size) {
+            for batch in inference_batches(&lengths, batch_size) {
                 let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
-                let probs = self
-                    .logits(&items, false)
-                    .softmax(-1, Kind::Float)
-                    .to_device(Device::Cpu);
+                let logits = match &self.fused {
+                    Some(f) => {
+                        let (ids, types, mask) = self.batch(&items);
+                        f.pool(&f.forward(&ids, &types, &mask))
+                            .apply(&self.classifier)
+                    }
+                    None => self.logits(&items, false),
+                };
+                let probs = logits.softmax(-1, Kind::Float).to_device(Device::Cpu);
                 let flat: Vec<f32> = Vec::<f32>::try_from(probs.flatten(0, -1)).unwrap_or_default();
                 for (row, &i) in batch.iter().enumerate() {
                     out[i].copy_from_slice(&flat[row * 4..row * 4 + 4]);
@@ -193,6 +258,12 @@ impl StanceModel {
             }
         });
         out
+    }
+
+    /// Use rust-bert's forward for prediction too (to compare the two).
+    pub fn without_fused(mut self) -> Self {
+        self.fused = None;
+        self
     }
 
     /// Write `config.json` and `head.safetensors` (see [`model::save_head`]).

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make bench`: stancemine's full pipeline against Hugging Face pipelines on
+# the same sentences, weights, machine and thread count; see README "Benchmark".
+#
+# Environment (all optional):
+#   BENCH_THREADS      intra-op threads for both sides (default 2)
+#   BENCH_SENTENCES    minimum sentences in the throughput corpus (default 5000)
+#   BENCH_RSS_ARTICLES article counts of the memory runs (default "1000 10000")
+#   BENCH_RSS_SENTENCES sentences kept per article in the memory runs
+#                      (default 1; 0 = whole articles, ~36 per article, slower)
+#   BENCH_VENV         the Python venv (default .bench-venv, created once)
+#   BENCH_NER          stancemine NER model dir (default models/ner)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+threads=${BENCH_THREADS:-2}
+min_sentences=${BENCH_SENTENCES:-5000}
+rss_articles=${BENCH_RSS_ARTICLES:-"1000 10000"}
+rss_sentences=${BENCH_RSS_SENTENCES:-1}
+venv=${BENCH_VENV:-.bench-venv}
+ner=${BENCH_NER:-models/ner}
+bin=target/release/stancemine
+work=bench
+export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+
+say() { echo "bench: $*" >&2; }
+
+benches/venv.sh "$venv"
+py="$venv/bin/python"
+cargo build --release --locked
+for m in models/stance "$ner"; do
+    [ -f "$m/config.json" ] || { say "$m: no model (train or fetch it first)"; exit 2; }
+    say "exporting $m to $m/hf"
+    "$bin" -q models export "$m" --out "$m/hf"
+done
+
+mkdir -p "$work"
+# The demo corpus as stancemine reads it, replicated with distinct ids.
+rm -rf "$work/demo"
+"$bin" -q run corpus --out "$work/demo" --no-stance --no-ner
+mkdir -p "$work/corpus"
+"$py" benches/corpus.py "$work/demo/articles.jsonl" "$work/corpus/bench.jsonl" \
+    --min-sentences "$min_sentences" >/dev/null
+
+# timed OUT_JSON CMD...: wall seconds and peak RSS of one command.
+timed() {
+    local out=$1
+    shift
+    /usr/bin/time -f '{"seconds": %e, "max_rss_kb": %M}' -o "$out" "$@"
+}
+
+run_args=(--models models --threads "$threads" -q)
+[ "$ner" = models/ner ] || run_args+=(--ner-model "$ner")
+
+say "stancemine: cold run over $work/corpus"
+rm -rf "$work/out"
+timed "$work/cold.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args[@]}"
+say "stancemine: unchanged re-run"
+timed "$work/rerun.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args[@]}"
+
+say "Hugging Face pipelines over the same sentences"
+timed "$work/hf-time.json" "$py" benches/hf_run.py \
+    --articles "$work/out/articles.jsonl" --targets targets.toml \
+    --ner-model "$ner/hf" --stance-model models/stance/hf \
+    --threads "$threads" --out "$work/hf.json"
+
+rss_runs=()
+for n in $rss_articles; do
+    say "stancemine: memory run over $n articles"
+    "$py" benches/corpus.py "$work/demo/articles.jsonl" "$work/rss-$n.jsonl" \
+        --articles "$n" --sentences "$rss_sentences" >/dev/null
+    rm -rf "$work/rss-out-$n"
+    timed "$work/rss-$n.json" "$bin" run "$work/rss-$n.jsonl" --out "$work/rss-out-$n" "${run_args[@]}"
+    rss_runs+=("$n")
+done
+
+"$py" benches/report.py --dir "$work" --threads "$threads" --bin "$bin" \
+    --rss-articles "${rss_runs[@]}" --rss-sentences "$rss_sentences"

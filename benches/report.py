@@ -1,0 +1,145 @@
+"""Gather the timings of one `make bench` run into bench/results.json and
+print the summary.
+
+Usage: report.py --dir bench --threads N --bin BIN --rss-articles N... --rss-sentences K
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def count(articles_jsonl):
+    articles = sentences = 0
+    with open(articles_jsonl, encoding="utf-8") as f:
+        for line in f:
+            articles += 1
+            sentences += len(json.loads(line)["sentences"])
+    return articles, sentences
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def output_of(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--rss-articles", nargs="*", default=[])
+    ap.add_argument("--rss-sentences", type=int, required=True)
+    args = ap.parse_args()
+    d = args.dir
+
+    cold, rerun = load(f"{d}/cold.json"), load(f"{d}/rerun.json")
+    hf, hf_time = load(f"{d}/hf.json"), load(f"{d}/hf-time.json")
+    articles, sentences = count(f"{d}/out/articles.jsonl")
+    sm_rate = sentences / cold["seconds"] if cold["seconds"] else float("inf")
+    rss = {}
+    for n in args.rss_articles:
+        r = load(f"{d}/rss-{n}.json")
+        a, s = count(f"{d}/rss-out-{n}/articles.jsonl")
+        rss[n] = {
+            "articles": a,
+            "sentences": s,
+            "seconds": r["seconds"],
+            "peak_rss_mb": r["max_rss_kb"] / 1024,
+        }
+
+    results = {
+        "machine": {
+            "cpu": cpu_model(),
+            "cores": os.cpu_count(),
+            "threads": args.threads,
+            "load_average_at_end": os.getloadavg(),
+            "os": platform.platform(),
+        },
+        "versions": {
+            "stancemine": output_of(args.bin, "--version"),
+            "rustc": output_of("rustc", "--version"),
+            "python": platform.python_version(),
+            **hf["versions"],
+        },
+        "corpus": {"articles": articles, "sentences": sentences, "targets": hf["targets"]},
+        "stancemine": {
+            "seconds": cold["seconds"],
+            "sentences_per_second": sm_rate,
+            "peak_rss_mb": cold["max_rss_kb"] / 1024,
+        },
+        "hf": {
+            "seconds": hf["seconds"],
+            "process_seconds": hf_time["seconds"],
+            "sentences_per_second": hf["sentences_per_second"],
+            "ner_sentences_per_second": hf["ner_sentences_per_second"],
+            "stance_pairs_per_second": hf["stance_pairs_per_second"],
+            "batch_size": hf["batch_size"],
+            "peak_rss_mb": hf_time["max_rss_kb"] / 1024,
+        },
+        "throughput_ratio": sm_rate / hf["sentences_per_second"],
+        "peak_rss_ratio": cold["max_rss_kb"] / hf_time["max_rss_kb"],
+        "rerun": {
+            "cold_seconds": cold["seconds"],
+            "rerun_seconds": rerun["seconds"],
+            "rerun_fraction": rerun["seconds"] / cold["seconds"] if cold["seconds"] else None,
+            "rerun_peak_rss_mb": rerun["max_rss_kb"] / 1024,
+        },
+        "memory_runs": {"sentences_per_article": args.rss_sentences or "all", "peak_rss_by_articles": rss},
+        "agreement": hf["agreement"],
+    }
+    with open(f"{d}/results.json", "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+
+    a = hf["agreement"]
+    pct = lambda v: "n/a" if v is None else f"{100 * v:.2f} %"
+    print(f"machine: {results['machine']['cpu']}, {args.threads} threads")
+    print(f"corpus: {articles} articles, {sentences} sentences, {hf['targets']} targets")
+    print(
+        f"stancemine run: {cold['seconds']:.1f} s, {sm_rate:.1f} sentences/s, "
+        f"peak RSS {cold['max_rss_kb'] / 1024:.0f} MB"
+    )
+    print(
+        f"HF pipelines:   {hf['seconds']:.1f} s, {hf['sentences_per_second']:.1f} sentences/s "
+        f"(NER {hf['ner_sentences_per_second']:.1f}/s, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
+        f"peak RSS {hf_time['max_rss_kb'] / 1024:.0f} MB"
+    )
+    print(f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f}")
+    print(
+        f"unchanged re-run: {rerun['seconds']:.2f} s = "
+        f"{100 * results['rerun']['rerun_fraction']:.1f} % of the cold run"
+    )
+    for n, r in rss.items():
+        print(
+            f"memory run {r['articles']} articles ({r['sentences']} sentences): "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB in {r['seconds']:.1f} s"
+        )
+    print(
+        f"agreement: stance {pct(a['stance'])} of {a['stance_pairs']} (target, sentence) pairs; "
+        f"NER {pct(a['ner'])} of {a['ner_sentences']} sentences"
+    )
+    print(f"written: {d}/results.json")
+
+
+if __name__ == "__main__":
+    main()
