@@ -109,24 +109,33 @@ pub fn sorted_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
     idx.chunks(batch_size.max(1)).map(|c| c.to_vec()).collect()
 }
 
+/// Real tokens below which an inference batch takes the next sequence
+/// whatever its length.
+pub const MIN_BATCH_TOKENS: usize = 256;
+
 /// Inference batches: indices sorted by length, a batch closed when full or
-/// when the next sequence is over a quarter longer than its shortest, so
-/// padding stays under ~25 % however mixed the lengths (on CPU a small
-/// batch costs little more per token than a large one; padding costs in full).
+/// when it holds `MIN_BATCH_TOKENS` and the next sequence is over a quarter
+/// longer than its shortest. Padding so stays under ~25 % however mixed the
+/// lengths (on CPU a batch of a few hundred tokens costs little more per
+/// token than a large one, while padding costs in full).
 pub fn inference_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
     let mut idx: Vec<usize> = (0..lengths.len()).collect();
     idx.sort_by_key(|&i| lengths[i]);
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut cur: Vec<usize> = Vec::new();
+    let mut tokens = 0;
     for i in idx {
         let full = cur.len() >= batch_size.max(1);
-        let spread = cur
-            .first()
-            .is_some_and(|&f| lengths[i] * 4 > lengths[f] * 5 + 4);
+        let spread = tokens >= MIN_BATCH_TOKENS
+            && cur
+                .first()
+                .is_some_and(|&f| lengths[i] * 4 > lengths[f] * 5 + 4);
         if full || spread {
             out.push(std::mem::take(&mut cur));
+            tokens = 0;
         }
         cur.push(i);
+        tokens += lengths[i];
     }
     if !cur.is_empty() {
         out.push(cur);
@@ -276,7 +285,7 @@ mod tests {
 
     #[test]
     fn inference_batches_cover_all_and_bound_padding() {
-        let lengths = [10, 80, 12, 11, 40, 41, 79, 9, 200, 13];
+        let lengths = [100, 800, 120, 110, 400, 410, 790, 90, 2000, 130, 5, 6];
         let batches = inference_batches(&lengths, 3);
         let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
         seen.sort();
@@ -285,10 +294,17 @@ mod tests {
             assert!(!b.is_empty() && b.len() <= 3);
             let min = b.iter().map(|&i| lengths[i]).min().unwrap();
             let max = b.iter().map(|&i| lengths[i]).max().unwrap();
-            assert!(max * 4 <= min * 5 + 4, "batch {b:?} spans {min}..{max}");
+            let small: usize = b[..b.len() - 1].iter().map(|&i| lengths[i]).sum();
+            assert!(
+                max * 4 <= min * 5 + 4 || small < MIN_BATCH_TOKENS,
+                "batch {b:?} spans {min}..{max}"
+            );
         }
-        // 9..13 fit one bucket but the batch size splits them.
-        assert_eq!(batches[0], vec![7, 0, 3]);
+        // Short sequences share a batch however different; then 90..130
+        // fit one bucket but the batch size splits them.
+        assert_eq!(batches[0], vec![10, 11, 7]);
+        assert_eq!(batches[1], vec![0, 3, 2]);
+        assert_eq!(batches.len(), 6);
         assert!(inference_batches(&[], 8).is_empty());
     }
 
