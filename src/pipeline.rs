@@ -4,6 +4,7 @@
 //! recomputed. Bad inputs are recorded and the run goes on.
 
 use crate::article::ArticleRecord;
+use crate::article::Sentence;
 use crate::ingest::{self, IngestError, Limits, SourceFile};
 use crate::output::{ErrorRecord, OutputError, Writer};
 use crate::segment::segment;
@@ -112,6 +113,10 @@ pub fn run(
     progress.start(files.len());
     // Article id → source, to spot the same piece read twice in one run.
     let mut seen: HashMap<String, String> = HashMap::new();
+    // Articles wait here until enough sentences are queued for the models
+    // to batch across articles; records are written in input order.
+    let mut queue: Vec<Queued> = Vec::new();
+    let mut queued_sentences = 0;
     for file in &files {
         let source_file = file.path.display().to_string();
         let mut ids = Vec::new();
@@ -136,22 +141,47 @@ pub fn run(
             if store.freshness(&article.id, &hash, &fingerprint)? == Freshness::Unchanged {
                 if let Some(record) = store.record(&article.id)? {
                     tracing::debug!("{}: unchanged", article.source);
-                    writer.article(&record)?;
-                    summary.unchanged += 1;
+                    if queue.is_empty() {
+                        writer.article(&record)?;
+                        summary.unchanged += 1;
+                    } else {
+                        queue.push(Queued::Unchanged(Box::new(record)));
+                        if queue.len() >= QUEUE_ARTICLES {
+                            flush(
+                                &mut queue,
+                                stages,
+                                &mut store,
+                                run_id,
+                                &fingerprint,
+                                &mut writer,
+                                &mut summary,
+                            )?;
+                            queued_sentences = 0;
+                        }
+                    }
                     continue;
                 }
             }
-            let mut sentences = segment(&article.text);
-            let mut record_models = std::collections::BTreeMap::new();
-            if let Some(stance) = &stages.stance {
-                stance.annotate(&mut sentences)?;
-                record_models.insert("stance".to_string(), stance.version().to_string());
+            let sentences = segment(&article.text);
+            queued_sentences += sentences.len();
+            queue.push(Queued::Fresh {
+                article,
+                sentences,
+                hash,
+                source_file: source_file.clone(),
+            });
+            if queued_sentences >= QUEUE_SENTENCES || queue.len() >= QUEUE_ARTICLES {
+                flush(
+                    &mut queue,
+                    stages,
+                    &mut store,
+                    run_id,
+                    &fingerprint,
+                    &mut writer,
+                    &mut summary,
+                )?;
+                queued_sentences = 0;
             }
-            let mut record = ArticleRecord::new(article, sentences);
-            record.models = record_models;
-            store.put_article(run_id, &source_file, &record, &hash, &fingerprint)?;
-            writer.article(&record)?;
-            summary.processed += 1;
         }
         // Only a file read to its end says which stored articles it no longer holds.
         if complete {
@@ -164,6 +194,15 @@ pub fn run(
         }
         progress.file_done(file, &summary);
     }
+    flush(
+        &mut queue,
+        stages,
+        &mut store,
+        run_id,
+        &fingerprint,
+        &mut writer,
+        &mut summary,
+    )?;
     store.finish_run(
         run_id,
         RunCounts {
@@ -174,6 +213,82 @@ pub fn run(
     )?;
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// Sentences queued before the models run: enough for batches of similar
+/// lengths across short articles, little memory.
+const QUEUE_SENTENCES: usize = 512;
+/// Articles queued at most (many unchanged ones among few fresh).
+const QUEUE_ARTICLES: usize = 256;
+
+/// An article waiting for the model stages (or, unchanged, for its turn
+/// to be written).
+enum Queued {
+    Unchanged(Box<ArticleRecord>),
+    Fresh {
+        article: crate::article::Article,
+        sentences: Vec<Sentence>,
+        hash: String,
+        source_file: String,
+    },
+}
+
+/// Run the model stages over every queued article at once, then store and
+/// write the records in queue order.
+fn flush(
+    queue: &mut Vec<Queued>,
+    stages: &Stages,
+    store: &mut Store,
+    run_id: i64,
+    fingerprint: &str,
+    writer: &mut Writer,
+    summary: &mut RunSummary,
+) -> Result<(), RunError> {
+    let mut models = std::collections::BTreeMap::new();
+    if let Some(stance) = &stages.stance {
+        // One call over all queued sentences; split back per article.
+        let mut all: Vec<Sentence> = Vec::new();
+        let mut counts = Vec::new();
+        for q in queue.iter_mut() {
+            if let Queued::Fresh { sentences, .. } = q {
+                counts.push(sentences.len());
+                all.append(sentences);
+            }
+        }
+        if !all.is_empty() {
+            stance.annotate(&mut all)?;
+        }
+        models.insert("stance".to_string(), stance.version().to_string());
+        let mut it = all.into_iter();
+        let mut counts = counts.into_iter();
+        for q in queue.iter_mut() {
+            if let Queued::Fresh { sentences, .. } = q {
+                let n = counts.next().unwrap_or(0);
+                sentences.extend(it.by_ref().take(n));
+            }
+        }
+    }
+    for q in queue.drain(..) {
+        match q {
+            Queued::Unchanged(record) => {
+                writer.article(&record)?;
+                summary.unchanged += 1;
+            }
+            Queued::Fresh {
+                article,
+                sentences,
+                hash,
+                source_file,
+            } => {
+                let mut record = ArticleRecord::new(article, sentences);
+                record.models = models.clone();
+                store.put_article(run_id, &source_file, &record, &hash, fingerprint)?;
+                writer.article(&record)?;
+                summary.processed += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn fail(
