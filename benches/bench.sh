@@ -9,7 +9,7 @@
 #   BENCH_RSS_SENTENCES sentences kept per article in the memory runs
 #                      (default 1; 0 = whole articles, ~36 per article, slower)
 #   BENCH_VENV         the Python venv (default .bench-venv, created once)
-#   BENCH_NER          stancemine NER model dir (default models/ner)
+#   BENCH_MODELS       folder with stance/ and ner/ model dirs (default models)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,7 @@ min_sentences=${BENCH_SENTENCES:-5000}
 rss_articles=${BENCH_RSS_ARTICLES:-"1000 10000"}
 rss_sentences=${BENCH_RSS_SENTENCES:-1}
 venv=${BENCH_VENV:-.bench-venv}
-ner=${BENCH_NER:-models/ner}
+models=${BENCH_MODELS:-models}
 bin=target/release/stancemine
 work=bench
 export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
@@ -28,16 +28,26 @@ say() { echo "bench: $*" >&2; }
 benches/venv.sh "$venv"
 py="$venv/bin/python"
 cargo build --release --locked
-for m in models/stance "$ner"; do
+# NER runs when `run` has it and a model is there; HF then runs it too.
+with_ner=false
+if "$bin" run --help | grep -q -- '--no-ner' && [ -f "$models/ner/config.json" ]; then
+    with_ner=true
+fi
+exports=("$models/stance")
+$with_ner && exports+=("$models/ner")
+for m in "${exports[@]}"; do
     [ -f "$m/config.json" ] || { say "$m: no model (train or fetch it first)"; exit 2; }
     say "exporting $m to $m/hf"
     "$bin" -q models export "$m" --out "$m/hf"
 done
+$with_ner || say "NER is not part of this stancemine run: both sides run stance only"
 
 mkdir -p "$work"
 # The demo corpus as stancemine reads it, replicated with distinct ids.
 rm -rf "$work/demo"
-"$bin" -q run corpus --out "$work/demo" --no-stance --no-ner
+demo_flags=(--no-stance)
+$with_ner && demo_flags+=(--no-ner)
+"$bin" -q run corpus --out "$work/demo" "${demo_flags[@]}"
 mkdir -p "$work/corpus"
 "$py" benches/corpus.py "$work/demo/articles.jsonl" "$work/corpus/bench.jsonl" \
     --min-sentences "$min_sentences" >/dev/null
@@ -49,8 +59,7 @@ timed() {
     /usr/bin/time -f '{"seconds": %e, "max_rss_kb": %M}' -o "$out" "$@"
 }
 
-run_args=(--models models --threads "$threads" -q)
-[ "$ner" = models/ner ] || run_args+=(--ner-model "$ner")
+run_args=(--models "$models" --threads "$threads" -q)
 
 say "stancemine: cold run over $work/corpus"
 rm -rf "$work/out"
@@ -61,7 +70,7 @@ timed "$work/rerun.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args
 say "Hugging Face pipelines over the same sentences"
 timed "$work/hf-time.json" "$py" benches/hf_run.py \
     --articles "$work/out/articles.jsonl" --targets targets.toml \
-    --ner-model "$ner/hf" --stance-model models/stance/hf \
+    --ner-model "$models/ner/hf" --stance-model "$models/stance/hf" \
     --threads "$threads" --out "$work/hf.json"
 
 rss_runs=()

@@ -17,18 +17,19 @@ from transformers import pipeline
 
 
 def read_articles(path):
-    """Sentences in file order, each with its article's entities inside it."""
+    """Sentences in file order, each with its article's entities inside it,
+    and whether stancemine ran NER (an article without entities has none)."""
     sentences = []
-    any_entities = False
+    ran_ner = False
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            entities = r.get("entities")
-            any_entities |= entities is not None
+            entities = r.get("entities", [])
+            ran_ner |= "ner" in r.get("models", {})
             for s in r["sentences"]:
                 inside = {
                     (e["type"], e["start"] - s["start"], e["end"] - s["start"])
-                    for e in entities or []
+                    for e in entities
                     if s["start"] <= e["start"] and e["end"] <= s["end"]
                 }
                 sentences.append(
@@ -38,7 +39,7 @@ def read_articles(path):
                         "entities": inside,
                     }
                 )
-    return sentences, any_entities
+    return sentences, ran_ner
 
 
 def main() -> None:
@@ -53,7 +54,7 @@ def main() -> None:
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    sentences, have_entities = read_articles(args.articles)
+    sentences, ran_ner = read_articles(args.articles)
     texts = [s["text"] for s in sentences]
     with open(args.targets, "rb") as f:
         targets = tomllib.load(f)["target"]
@@ -62,13 +63,15 @@ def main() -> None:
 
     # Timed from model load to the last prediction, as stancemine's run is.
     t0 = time.perf_counter()
-    ner = pipeline(
-        "token-classification",
-        model=args.ner_model,
-        aggregation_strategy="simple",
-        device=-1,
-    )
-    ner_out = ner(texts, batch_size=args.batch_size)
+    ner_out = []
+    if ran_ner:
+        ner = pipeline(
+            "token-classification",
+            model=args.ner_model,
+            aggregation_strategy="simple",
+            device=-1,
+        )
+        ner_out = ner(texts, batch_size=args.batch_size)
     t1 = time.perf_counter()
     stance = pipeline("text-classification", model=args.stance_model, device=-1)
     pairs = [{"text": t["description"], "text_pair": s} for t in targets for s in texts]
@@ -91,7 +94,7 @@ def main() -> None:
             stance_agree += ours == stance_out[ti * n + si]["label"]
     ner_agree = 0
     ner_disagreements = []
-    if have_entities:
+    if ran_ner:
         for s, ents in zip(sentences, ner_out):
             theirs = {(e["entity_group"], e["start"], e["end"]) for e in ents}
             if theirs == s["entities"]:
@@ -114,13 +117,14 @@ def main() -> None:
         "stance_seconds": t2 - t1,
         "seconds": t2 - t0,
         "sentences_per_second": n / (t2 - t0),
-        "ner_sentences_per_second": n / (t1 - t0),
+        "ner": ran_ner,
+        "ner_sentences_per_second": n / (t1 - t0) if ran_ner else None,
         "stance_pairs_per_second": len(pairs) / (t2 - t1),
         "agreement": {
             "stance_pairs": stance_total,
             "stance": stance_agree / stance_total if stance_total else None,
-            "ner_sentences": n if have_entities else 0,
-            "ner": ner_agree / n if have_entities and n else None,
+            "ner_sentences": n if ran_ner else 0,
+            "ner": ner_agree / n if ran_ner and n else None,
             "ner_examples": ner_disagreements,
         },
         "versions": {

@@ -83,6 +83,7 @@ def main() -> None:
             **hf["versions"],
         },
         "corpus": {"articles": articles, "sentences": sentences, "targets": hf["targets"]},
+        "stages": ["ner", "stance"] if hf["ner"] else ["stance"],
         "stancemine": {
             "seconds": cold["seconds"],
             "sentences_per_second": sm_rate,
@@ -115,13 +116,15 @@ def main() -> None:
     pct = lambda v: "n/a" if v is None else f"{100 * v:.2f} %"
     print(f"machine: {results['machine']['cpu']}, {args.threads} threads")
     print(f"corpus: {articles} articles, {sentences} sentences, {hf['targets']} targets")
+    if not hf["ner"]:
+        print("NER: not in this stancemine run, so not run on the HF side either")
     print(
         f"stancemine run: {cold['seconds']:.1f} s, {sm_rate:.1f} sentences/s, "
         f"peak RSS {cold['max_rss_kb'] / 1024:.0f} MB"
     )
     print(
         f"HF pipelines:   {hf['seconds']:.1f} s, {hf['sentences_per_second']:.1f} sentences/s "
-        f"(NER {hf['ner_sentences_per_second']:.1f}/s, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
+        f"(NER {hf['ner_sentences_per_second'] or 0:.1f}/s, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
         f"peak RSS {hf_time['max_rss_kb'] / 1024:.0f} MB"
     )
     print(f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f}")
