@@ -145,7 +145,7 @@ pub fn run(
                         writer.article(&record)?;
                         summary.unchanged += 1;
                     } else {
-                        queue.push(Queued::Unchanged(Box::new(record)));
+                        queue.push(Queued::Unchanged(record));
                         if queue.len() >= QUEUE_ARTICLES {
                             flush(
                                 &mut queue,
@@ -224,7 +224,7 @@ const QUEUE_ARTICLES: usize = 256;
 /// An article waiting for the model stages (or, unchanged, for its turn
 /// to be written).
 enum Queued {
-    Unchanged(Box<ArticleRecord>),
+    Unchanged(ArticleRecord),
     Fresh {
         article: crate::article::Article,
         sentences: Vec<Sentence>,
