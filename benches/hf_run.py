@@ -10,6 +10,7 @@ import argparse
 import json
 import time
 import tomllib
+import warnings
 
 import torch
 import transformers
@@ -53,6 +54,8 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
+    # transformers 4.44 warns about a tokenizer default it will change later.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     torch.set_num_threads(args.threads)
     sentences, ran_ner = read_articles(args.articles)
     texts = [s["text"] for s in sentences]
