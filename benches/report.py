@@ -114,6 +114,7 @@ def main() -> None:
 
     a = hf["agreement"]
     pct = lambda v: "n/a" if v is None else f"{100 * v:.2f} %"
+    rate = lambda v: "n/a" if v is None else f"{v:.1f}/s"
     print(f"machine: {results['machine']['cpu']}, {args.threads} threads")
     print(f"corpus: {articles} articles, {sentences} sentences, {hf['targets']} targets")
     if not hf["ner"]:
@@ -124,7 +125,7 @@ def main() -> None:
     )
     print(
         f"HF pipelines:   {hf['seconds']:.1f} s, {hf['sentences_per_second']:.1f} sentences/s "
-        f"(NER {hf['ner_sentences_per_second'] or 0:.1f}/s, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
+        f"(NER {rate(hf['ner_sentences_per_second'])}, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
         f"peak RSS {hf_time['max_rss_kb'] / 1024:.0f} MB"
     )
     print(f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f}")
