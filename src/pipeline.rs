@@ -1,11 +1,15 @@
 //! Pipeline: one batch run over many inputs. Each article flows through
-//! ingest → segment → store → output; an article the store already holds
-//! with the same content and the same pipeline fingerprint is not
-//! recomputed. Bad inputs are recorded and the run goes on.
+//! ingest → segment → NER → actors → stance → holders → store → output; an
+//! article the store already holds with the same content and the same
+//! pipeline fingerprint is not recomputed, and one whose only change is the
+//! stance model keeps its stored entities and actors. Bad inputs are
+//! recorded and the run goes on.
 
+use crate::actors::ActorTable;
 use crate::article::ArticleRecord;
 use crate::article::Sentence;
 use crate::ingest::{self, IngestError, Limits, SourceFile};
+use crate::ner::annotate::NerAnnotator;
 use crate::output::{ErrorRecord, OutputError, Writer};
 use crate::segment::segment;
 use crate::stance::StanceAnnotator;
@@ -17,9 +21,19 @@ use std::path::PathBuf;
 /// the fingerprint a stored record is checked against.
 pub const BASE_FINGERPRINT: &str = "ingest-1+segment-1";
 
+/// Version of the holder rules, part of the stance stage's fingerprint.
+pub const ATTRIBUTION_VERSION: &str = "holders-1";
+
+/// The NER stage: the model and the alias table that merges its mentions.
+pub struct NerStage {
+    pub annotator: NerAnnotator,
+    pub actors: ActorTable,
+}
+
 /// The model stages of a run; each is optional.
 #[derive(Default)]
 pub struct Stages {
+    pub ner: Option<NerStage>,
     pub stance: Option<StanceAnnotator>,
 }
 
@@ -28,12 +42,30 @@ impl Stages {
     /// stored results are recomputed.
     pub fn fingerprint(&self) -> String {
         let mut f = BASE_FINGERPRINT.to_string();
+        if let Some(n) = &self.ner {
+            f += &format!(
+                "+ner:{}:actors-{}",
+                n.annotator.version(),
+                n.actors.fingerprint()
+            );
+        }
         if let Some(s) = &self.stance {
             f += "+";
             f += &s.fingerprint();
+            f += ":";
+            f += ATTRIBUTION_VERSION;
         }
         f
     }
+}
+
+/// The part of a fingerprint that shapes sentences, entities and actors:
+/// when only the rest changed, those are reused from the store.
+fn front(fingerprint: &str) -> Vec<&str> {
+    fingerprint
+        .split('+')
+        .filter(|p| !p.starts_with("stance:"))
+        .collect()
 }
 
 /// Everything a run needs to know.
@@ -138,38 +170,40 @@ pub fn run(
             seen.insert(article.id.clone(), article.source.clone());
             ids.push(article.id.clone());
             let hash = article.content_hash();
-            if store.freshness(&article.id, &hash, &fingerprint)? == Freshness::Unchanged {
-                if let Some(record) = store.record(&article.id)? {
-                    tracing::debug!("{}: unchanged", article.source);
-                    if queue.is_empty() {
-                        writer.article(&record)?;
-                        summary.unchanged += 1;
-                    } else {
-                        queue.push(Queued::Unchanged(record));
-                        if queue.len() >= QUEUE_ARTICLES {
-                            flush(
-                                &mut queue,
-                                stages,
-                                &mut store,
-                                run_id,
-                                &fingerprint,
-                                &mut writer,
-                                &mut summary,
-                            )?;
-                            queued_sentences = 0;
+            let reuse = match store.freshness(&article.id, &hash, &fingerprint)? {
+                Freshness::Unchanged => {
+                    if let Some(record) = store.record(&article.id)? {
+                        tracing::debug!("{}: unchanged", article.source);
+                        if queue.is_empty() {
+                            writer.article(&record)?;
+                            summary.unchanged += 1;
+                        } else {
+                            queue.push(Queued::Unchanged(record));
+                            if queue.len() >= QUEUE_ARTICLES {
+                                flush(
+                                    &mut queue,
+                                    stages,
+                                    &mut store,
+                                    run_id,
+                                    &fingerprint,
+                                    &mut writer,
+                                    &mut summary,
+                                )?;
+                                queued_sentences = 0;
+                            }
                         }
+                        continue;
                     }
-                    continue;
+                    None
                 }
-            }
-            let sentences = segment(&article.text);
-            queued_sentences += sentences.len();
-            queue.push(Queued::Fresh {
-                article,
-                sentences,
-                hash,
-                source_file: source_file.clone(),
-            });
+                Freshness::Restaged(stored) if front(&stored) == front(&fingerprint) => {
+                    store.record(&article.id)?
+                }
+                _ => None,
+            };
+            let prepared = prepare(article, stages, reuse, hash, source_file.clone())?;
+            queued_sentences += prepared.sentences.len();
+            queue.push(Queued::Fresh(prepared));
             if queued_sentences >= QUEUE_SENTENCES || queue.len() >= QUEUE_ARTICLES {
                 flush(
                     &mut queue,
@@ -215,26 +249,81 @@ pub fn run(
     Ok(summary)
 }
 
-/// Sentences queued before the models run: enough for batches of similar
-/// lengths across short articles, little memory.
+/// Sentences queued before the stance model runs: enough for batches of
+/// similar lengths across short articles, little memory.
 const QUEUE_SENTENCES: usize = 512;
 /// Articles queued at most (many unchanged ones among few fresh).
 const QUEUE_ARTICLES: usize = 256;
 
-/// An article waiting for the model stages (or, unchanged, for its turn
+/// An article through segmentation, NER and actors, waiting for stance.
+struct Prepared {
+    article: crate::article::Article,
+    sentences: Vec<Sentence>,
+    entities: Vec<crate::article::Entity>,
+    actors: Vec<crate::article::Actor>,
+    models: std::collections::BTreeMap<String, String>,
+    hash: String,
+    source_file: String,
+}
+
+/// An article waiting for the stance stage (or, unchanged, for its turn
 /// to be written).
 enum Queued {
     Unchanged(ArticleRecord),
-    Fresh {
-        article: crate::article::Article,
-        sentences: Vec<Sentence>,
-        hash: String,
-        source_file: String,
-    },
+    Fresh(Prepared),
 }
 
-/// Run the model stages over every queued article at once, then store and
-/// write the records in queue order.
+/// Segmentation, NER and actors for one article. `reuse` is the stored
+/// record of the same content when only the stance stage changed: its
+/// sentences, entities and actors are kept.
+fn prepare(
+    article: crate::article::Article,
+    stages: &Stages,
+    reuse: Option<ArticleRecord>,
+    hash: String,
+    source_file: String,
+) -> Result<Prepared, RunError> {
+    let mut models = std::collections::BTreeMap::new();
+    let (sentences, entities, actors) = match reuse {
+        Some(r) => {
+            tracing::debug!("{}: stance only (entities reused)", article.source);
+            if let Some(v) = r.models.get("ner") {
+                models.insert("ner".to_string(), v.clone());
+            }
+            let mut sentences = r.sentences;
+            for s in &mut sentences {
+                s.stance.clear();
+            }
+            let mut actors = r.actors;
+            for a in &mut actors {
+                a.stance.clear();
+            }
+            (sentences, r.entities, actors)
+        }
+        None => {
+            let sentences = segment(&article.text);
+            let (mut entities, mut actors) = (Vec::new(), Vec::new());
+            if let Some(ner) = &stages.ner {
+                entities = ner.annotator.annotate(&sentences)?;
+                actors = ner.actors.resolve(&mut entities);
+                models.insert("ner".to_string(), ner.annotator.version().to_string());
+            }
+            (sentences, entities, actors)
+        }
+    };
+    Ok(Prepared {
+        article,
+        sentences,
+        entities,
+        actors,
+        models,
+        hash,
+        source_file,
+    })
+}
+
+/// Run the stance stage over every queued article at once (one batched
+/// call), then attribute holders, store and write the records in queue order.
 fn flush(
     queue: &mut Vec<Queued>,
     stages: &Stages,
@@ -244,27 +333,28 @@ fn flush(
     writer: &mut Writer,
     summary: &mut RunSummary,
 ) -> Result<(), RunError> {
-    let mut models = std::collections::BTreeMap::new();
     if let Some(stance) = &stages.stance {
         // One call over all queued sentences; split back per article.
         let mut all: Vec<Sentence> = Vec::new();
         let mut counts = Vec::new();
         for q in queue.iter_mut() {
-            if let Queued::Fresh { sentences, .. } = q {
-                counts.push(sentences.len());
-                all.append(sentences);
+            if let Queued::Fresh(p) = q {
+                counts.push(p.sentences.len());
+                all.append(&mut p.sentences);
             }
         }
         if !all.is_empty() {
             stance.annotate(&mut all)?;
         }
-        models.insert("stance".to_string(), stance.version().to_string());
         let mut it = all.into_iter();
         let mut counts = counts.into_iter();
         for q in queue.iter_mut() {
-            if let Queued::Fresh { sentences, .. } = q {
+            if let Queued::Fresh(p) = q {
                 let n = counts.next().unwrap_or(0);
-                sentences.extend(it.by_ref().take(n));
+                p.sentences.extend(it.by_ref().take(n));
+                crate::attribution::attribute(&mut p.sentences, &p.entities);
+                p.models
+                    .insert("stance".to_string(), stance.version().to_string());
             }
         }
     }
@@ -274,15 +364,12 @@ fn flush(
                 writer.article(&record)?;
                 summary.unchanged += 1;
             }
-            Queued::Fresh {
-                article,
-                sentences,
-                hash,
-                source_file,
-            } => {
-                let mut record = ArticleRecord::new(article, sentences);
-                record.models = models.clone();
-                store.put_article(run_id, &source_file, &record, &hash, fingerprint)?;
+            Queued::Fresh(p) => {
+                let mut record = ArticleRecord::new(p.article, p.sentences);
+                record.entities = p.entities;
+                record.actors = p.actors;
+                record.models = p.models;
+                store.put_article(run_id, &p.source_file, &record, &p.hash, fingerprint)?;
                 writer.article(&record)?;
                 summary.processed += 1;
             }
