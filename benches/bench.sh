@@ -5,7 +5,7 @@
 # Environment (all optional):
 #   BENCH_THREADS      intra-op threads for both sides (default 2)
 #   BENCH_SENTENCES    minimum sentences in the throughput corpus (default 5000)
-#   BENCH_RSS_ARTICLES article counts of the memory runs (default "1000 10000")
+#   BENCH_RSS_ARTICLES article counts of the memory runs (default "1000 10000"; empty: none)
 #   BENCH_RSS_SENTENCES sentences kept per article in the memory runs
 #                      (default 1; 0 = whole articles, ~36 per article, slower)
 #   BENCH_VENV         the Python venv (default .bench-venv, created once)
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 threads=${BENCH_THREADS:-2}
 min_sentences=${BENCH_SENTENCES:-5000}
-rss_articles=${BENCH_RSS_ARTICLES:-"1000 10000"}
+rss_articles=${BENCH_RSS_ARTICLES-"1000 10000"}
 rss_sentences=${BENCH_RSS_SENTENCES:-1}
 venv=${BENCH_VENV:-.bench-venv}
 models=${BENCH_MODELS:-models}
