@@ -12,7 +12,9 @@
 //! - [`segment`] splits the cleaned text into [`article::Sentence`]s with offsets;
 //! - [`store`] keeps every result in SQLite so re-runs skip unchanged articles;
 //! - [`pipeline`] drives a batch run over many inputs and reports progress;
-//! - [`output`] writes `articles.jsonl` and `errors.jsonl`.
+//! - [`output`] writes `articles.jsonl` and `errors.jsonl`;
+//! - [`aggregate`] turns sentence stances into article, actor and corpus stances;
+//! - [`report`] writes `report.json`, `report.md` and `report.html` from the store.
 //!
 //! ```
 //! let sentences = stancemine::segment::segment("Mr. Kim left. Talks stalled.");
@@ -20,6 +22,7 @@
 //! assert_eq!(sentences[1].start, 14);
 //! ```
 
+pub mod aggregate;
 pub mod article;
 pub mod ingest;
 pub mod metrics;
@@ -27,6 +30,7 @@ pub mod model;
 pub mod ner;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod segment;
 pub mod stance;
 pub mod store;

@@ -3,9 +3,11 @@
 //! with the same content and the same pipeline fingerprint is not
 //! recomputed. Bad inputs are recorded and the run goes on.
 
+use crate::aggregate;
 use crate::article::ArticleRecord;
 use crate::ingest::{self, IngestError, Limits, SourceFile};
 use crate::output::{ErrorRecord, OutputError, Writer};
+use crate::report;
 use crate::segment::segment;
 use crate::stance::StanceAnnotator;
 use crate::store::{Freshness, RunCounts, Store, StoreError};
@@ -30,6 +32,8 @@ impl Stages {
         if let Some(s) = &self.stance {
             f += "+";
             f += &s.fingerprint();
+            f += "+";
+            f += &aggregate::article::Params::default().fingerprint();
         }
         f
     }
@@ -64,6 +68,8 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 /// Receives progress as files are read.
@@ -149,6 +155,10 @@ pub fn run(
             }
             let mut record = ArticleRecord::new(article, sentences);
             record.models = record_models;
+            // Last, once every stage has filled sentences, actors and holders.
+            if let Some(stance) = &stages.stance {
+                aggregate::article::aggregate(&mut record, &stance.targets.0, &Default::default());
+            }
             store.put_article(run_id, &source_file, &record, &hash, &fingerprint)?;
             writer.article(&record)?;
             summary.processed += 1;
@@ -172,6 +182,9 @@ pub fn run(
             failed: summary.failed,
         },
     )?;
+    // From the store, as `stancemine report` does, so both write the same bytes.
+    let report = report::build(&store, &report::Filter::default())?;
+    report::write(&report, &config.out_dir)?;
     progress.finish(&summary);
     Ok(summary)
 }

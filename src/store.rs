@@ -37,6 +37,15 @@ pub struct RunCounts {
     pub failed: usize,
 }
 
+/// A finished run, as the `runs` table records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub stancemine_version: String,
+    pub fingerprint: String,
+    pub finished_at: String,
+}
+
 /// How a stored article compares with a freshly ingested one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
@@ -90,6 +99,21 @@ CREATE TABLE IF NOT EXISTS sentence_stances (
     p_favor REAL NOT NULL, p_against REAL NOT NULL, p_neutral REAL NOT NULL, p_none REAL NOT NULL,
     model_version TEXT NOT NULL,
     PRIMARY KEY (article_id, idx, target)
+);
+CREATE TABLE IF NOT EXISTS article_stances (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    label TEXT NOT NULL, score REAL NOT NULL, confidence REAL NOT NULL, relevant INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (article_id, target)
+);
+CREATE TABLE IF NOT EXISTS actor_stances (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    target TEXT NOT NULL,
+    label TEXT NOT NULL, score REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (article_id, actor, target)
 );
 CREATE TABLE IF NOT EXISTS errors (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -286,6 +310,7 @@ impl Store {
                 }
             }
         }
+        put_stances(&tx, record).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -326,6 +351,44 @@ impl Store {
         Ok(())
     }
 
+    /// Every stored record, by id.
+    pub fn records(&self) -> Result<Vec<ArticleRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, record_json FROM articles ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(id, j)| {
+                serde_json::from_str(&j).map_err(|source| StoreError::Record { id, source })
+            })
+            .collect()
+    }
+
+    /// The latest finished run, if any.
+    pub fn last_run(&self) -> Result<Option<RunInfo>> {
+        self.conn
+            .query_row(
+                "SELECT id, stancemine_version, fingerprint, finished_at FROM runs
+                 WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(RunInfo {
+                        id: r.get(0)?,
+                        stancemine_version: r.get(1)?,
+                        fingerprint: r.get(2)?,
+                        finished_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Number of stored articles.
     pub fn article_count(&self) -> Result<usize> {
         self.conn
@@ -333,6 +396,43 @@ impl Store {
             .map(|n| n as usize)
             .map_err(|e| self.err(e))
     }
+}
+
+/// The article's and its actors' aggregated stances (evidence as a JSON
+/// array of sentence indices).
+fn put_stances(tx: &rusqlite::Transaction, record: &ArticleRecord) -> rusqlite::Result<()> {
+    let json = |e: &[usize]| serde_json::to_string(e).unwrap_or_else(|_| "[]".into());
+    let mut art = tx.prepare(
+        "INSERT INTO article_stances (article_id, target, label, score, confidence, relevant, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (t, s) in &record.stance {
+        art.execute(params![
+            record.id,
+            t,
+            s.label,
+            s.score as f64,
+            s.confidence as f64,
+            s.relevant,
+            json(&s.evidence)
+        ])?;
+    }
+    let mut act = tx.prepare(
+        "INSERT INTO actor_stances (article_id, actor, target, label, score, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for a in &record.actors {
+        for (t, s) in &a.stance {
+            act.execute(params![
+                record.id,
+                a.id,
+                t,
+                s.label,
+                s.score as f64,
+                json(&s.evidence)
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 fn now() -> String {
