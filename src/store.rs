@@ -480,6 +480,30 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM sentences", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2);
+        // Aggregated stances are stored with their article and replaced with it.
+        let mut r = record("x");
+        r.stance.insert(
+            "t".into(),
+            crate::article::ArticleStance {
+                label: "favor".into(),
+                score: 0.5,
+                confidence: 0.9,
+                relevant: true,
+                evidence: vec![1, 0],
+            },
+        );
+        s.put_article(run, "a.txt", &r, "h", "f1").unwrap();
+        s.put_article(run, "a.txt", &r, "h", "f1").unwrap();
+        let (n, ev): (i64, String) = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*), MAX(evidence) FROM article_stances",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((n, ev.as_str()), (1, "[1,0]"));
+        assert_eq!(s.records().unwrap(), vec![r]);
         assert_eq!(s.remove_stale("a.txt", &[]).unwrap(), 1);
         let n: i64 = s
             .conn

@@ -355,6 +355,98 @@ pub fn write(report: &Report, dir: &Path) -> Result<(), ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::article::{Actor, ActorStance, Article, ArticleStance, Entity, Metadata, Sentence};
+
+    /// An article whose title tries to inject markup, with one actor
+    /// mention found by NER.
+    fn record() -> ArticleRecord {
+        let text = "Kim wants talks. Others doubt it.";
+        let mut r = ArticleRecord::new(
+            Article {
+                id: "a1".into(),
+                source: "a.txt".into(),
+                meta: Metadata {
+                    title: Some("<script>alert(1)</script> & talks".into()),
+                    date: Some("2019-02".into()),
+                    url: Some("https://example.org/a1".into()),
+                    ..Metadata::default()
+                },
+                text: text.into(),
+                warnings: vec![],
+            },
+            vec![
+                Sentence::new(0, 16, "Kim wants talks.".into()),
+                Sentence::new(17, 33, "Others doubt it.".into()),
+            ],
+        );
+        r.entities.push(Entity {
+            text: "Kim".into(),
+            kind: "PER".into(),
+            start: 0,
+            end: 3,
+            score: 0.99,
+            actor: Some("kim-jong-un".into()),
+        });
+        let mut kim = Actor {
+            id: "kim-jong-un".into(),
+            name: "Kim Jong-un".into(),
+            kind: "PER".into(),
+            mentions: 1,
+            stance: BTreeMap::new(),
+        };
+        kim.stance.insert(
+            "t".into(),
+            ActorStance {
+                label: "favor".into(),
+                score: 0.8,
+                evidence: vec![0],
+            },
+        );
+        r.actors.push(kim);
+        r.stance.insert(
+            "t".into(),
+            ArticleStance {
+                label: "against".into(),
+                score: -0.4,
+                confidence: 0.9,
+                relevant: true,
+                evidence: vec![1, 0],
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn html_escapes_text_highlights_mentions_and_links_nowhere_else() {
+        let report = from_records(&[record()], None, &Filter::default());
+        let ev = &report.articles[0].stance["t"].evidence;
+        assert_eq!(ev[1].mentions[0].actor, "kim-jong-un");
+        let page = html::html(&report).unwrap();
+        assert!(page.contains(r#"<mark title="kim-jong-un">Kim</mark> wants talks."#));
+        assert!(!page.contains("<script>alert"), "title is escaped");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;"));
+        assert!(page.contains("&gt; &amp; talks"));
+        assert!(
+            !page.contains("href=\"https://"),
+            "article URLs are text, not links"
+        );
+        assert!(page.contains("Kim Jong-un"), "actor table");
+        let md = html::markdown(&report).unwrap();
+        assert!(
+            md.contains("| Kim Jong-un | 1 | 1 | 0 | 0 | +1.00 |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn an_empty_store_gives_a_valid_report() {
+        let report = from_records(&[], None, &Filter::default());
+        assert!(report.targets.is_empty());
+        assert!(html::html(&report).unwrap().contains("No stance results"));
+        assert!(html::markdown(&report)
+            .unwrap()
+            .contains("No stance results"));
+    }
 
     #[test]
     fn date_filters_cover_partial_dates() {
