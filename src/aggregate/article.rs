@@ -95,6 +95,12 @@ pub fn aggregate(record: &mut ArticleRecord, targets: &[Target], params: &Params
             .flatten()
             .any(|t| mentions_cue(t, &target.cues));
         let title_cues = if head { params.title_cue_weight } else { 0.0 };
+        // A target without cues has only the share rule.
+        let min_cues = if target.cues.is_empty() {
+            0.0
+        } else {
+            params.min_cues
+        };
         let author = |st: &SentenceStance| match &st.holder {
             Some(h) => h == "author",
             None => !attributed && st.label != "none",
@@ -103,6 +109,7 @@ pub fn aggregate(record: &mut ArticleRecord, targets: &[Target], params: &Params
             stances: &stances,
             cues: &cues,
             title_cues,
+            min_cues,
         };
         let all: Vec<usize> = (0..stances.len()).collect();
         let (label, score) = sample.author_label(&all, &author, params);
@@ -148,6 +155,7 @@ struct Sample<'a> {
     stances: &'a [Option<&'a SentenceStance>],
     cues: &'a [f32],
     title_cues: f32,
+    min_cues: f32,
 }
 
 impl Sample<'_> {
@@ -172,7 +180,7 @@ impl Sample<'_> {
             .count();
         let share = bearing as f32 / idx.len().max(1) as f32;
         let cues = self.title_cues + idx.iter().map(|&i| self.cues[i]).sum::<f32>();
-        let relevant = share >= params.min_share && cues >= params.min_cues;
+        let relevant = share >= params.min_share && cues >= self.min_cues;
         match score {
             Some(s) if relevant => (polar_label(s, params.threshold).to_string(), s),
             Some(s) => ("none".to_string(), s),
@@ -412,6 +420,18 @@ mod tests {
         r.title = None;
         aggregate(&mut r, &[target()], &Params::default());
         assert_eq!(r.stance["t"].label, "none");
+    }
+
+    #[test]
+    fn a_target_without_cues_needs_only_stance_bearing_sentences() {
+        let mut r = record(vec![st("favor", 0.9, 0.05, 0.05, Some("author")); 6]);
+        for s in &mut r.sentences {
+            s.text = "Unrelated.".into();
+        }
+        let mut t = target();
+        t.cues.clear();
+        aggregate(&mut r, &[t], &Params::default());
+        assert_eq!(r.stance["t"].label, "favor");
     }
 
     #[test]
