@@ -111,6 +111,48 @@ fn run_writes_reports_that_report_reproduces_and_chromium_renders_offline() {
         "the 2018 piece is out"
     );
 
+    // `eval articles` scores the seed against its gold, from the JSONL or the store.
+    let seed_gold = repo().join("data/gold/part0-seed.jsonl");
+    let holders = repo().join("data/stance/test.jsonl");
+    for source in ["--articles", "--store"] {
+        let file = match source {
+            "--articles" => out.join("articles.jsonl"),
+            _ => out.join("stancemine.sqlite"),
+        };
+        let o = stancemine(&[
+            "eval",
+            "articles",
+            "--gold",
+            seed_gold.to_str().unwrap(),
+            source,
+            file.to_str().unwrap(),
+            "--holders",
+            holders.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(e["author_stance"]["test"]["correct"], 1, "{e}");
+        assert_eq!(e["author_stance"]["all"]["total"], 1);
+        assert_eq!(e["actor_stance"]["all"]["total"], 4, "four gold actors");
+        let h = &e["holder"];
+        assert!(
+            h["all"]["total"].as_u64().unwrap() > 10,
+            "seed sentences found: {h}"
+        );
+    }
+    let bad = tmp.path().join("bad-gold.jsonl");
+    std::fs::write(&bad, "{\"article\": \"x\", \"gold\": {}}\nnot json\n").unwrap();
+    let o = stancemine(&[
+        "eval",
+        "articles",
+        "--gold",
+        bad.to_str().unwrap(),
+        "--articles",
+        out.join("articles.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad-gold.jsonl:2:"), "{}", stderr(&o));
+
     let html = String::from_utf8(read(&out.join("report.html"))).unwrap();
     assert_no_external_urls(&html);
     assert!(
