@@ -173,8 +173,8 @@ pub struct HolderScores {
     /// Stance-bearing gold sentences found in the records.
     #[serde(flatten)]
     pub accuracy: BySplit,
-    /// Gold sentences not found in any record (titles and standfirsts are
-    /// not sentences of the body).
+    /// Gold sentences not found in any record: titles and standfirsts (not
+    /// sentences of the body) and standalone sentences of no corpus piece.
     pub unmatched: usize,
     /// Gold holder kind → predicted kind (`author`, `actor`, `none`) counts.
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
