@@ -34,9 +34,13 @@ pub struct Params {
 }
 
 impl Params {
-    /// Method version and a digest of the parameters.
-    pub fn fingerprint(&self) -> String {
-        let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("{self:?}").as_bytes());
+    /// Method version and a digest of the parameters and the targets' cues.
+    pub fn fingerprint(&self, targets: &[Target]) -> String {
+        let cues: Vec<(&str, &[String])> = targets
+            .iter()
+            .map(|t| (t.id.as_str(), t.cues.as_slice()))
+            .collect();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(format!("{self:?}{cues:?}").as_bytes());
         format!("{VERSION}-{}", &hex::encode(digest)[..8])
     }
 }
