@@ -74,7 +74,7 @@ pub struct TargetSummary {
     pub year_only: usize,
     /// Authors of relevant articles; `unknown` when unnamed.
     pub by_author: Vec<Cell>,
-    /// Actors' own stances, one vote per article that attributes one.
+    /// Actors' own stances, one vote per relevant article that attributes one.
     pub by_actor: Vec<Cell>,
 }
 
@@ -106,6 +106,14 @@ fn summarize_target(records: &[ArticleRecord], target: &str) -> TargetSummary {
     let mut undated = Vec::new();
     let mut year_only = 0;
     for r in records {
+        let Some(s) = r.stance.get(target) else {
+            continue;
+        };
+        articles += 1;
+        if !s.relevant || s.label == "none" {
+            continue;
+        }
+        // Actors count only in pieces about the target.
         for a in &r.actors {
             if let Some(s) = a.stance.get(target) {
                 let vote = || Vote {
@@ -116,13 +124,6 @@ fn summarize_target(records: &[ArticleRecord], target: &str) -> TargetSummary {
                 actor.entry(a.id.clone()).or_default().push(vote());
                 actor_names.insert(a.id.clone(), a.name.clone());
             }
-        }
-        let Some(s) = r.stance.get(target) else {
-            continue;
-        };
-        articles += 1;
-        if !s.relevant || s.label == "none" {
-            continue;
         }
         let vote = || Vote {
             label: &s.label,
@@ -385,7 +386,7 @@ mod tests {
         let kim = &s.by_actor[0];
         assert_eq!(
             (kim.name.as_str(), kim.n, kim.against, kim.net),
-            ("Kim", 5, 5, -1.0)
+            ("Kim", 4, 4, -1.0)
         );
         assert_eq!(kim.quotes.len(), 3);
     }
