@@ -198,6 +198,7 @@ pub fn attribute(sentences: &mut [Sentence], entities: &[Entity]) {
                 _ => {}
             }
         }
+
         for stance in sentence.stance.values_mut() {
             stance.holder = (stance.label != "none").then(|| holder.clone());
         }
@@ -273,12 +274,16 @@ fn holder_of(
             },
         );
     }
-    let holder = find_holder(&toks, &candidates).unwrap_or_else(|| AUTHOR.to_string());
+    let caps: Vec<bool> = spans
+        .iter()
+        .map(|&(a, _)| chars[a].is_uppercase())
+        .collect();
+    let holder = find_holder(&toks, &caps, &candidates).unwrap_or_else(|| AUTHOR.to_string());
     mentions.sort_by_key(|m| m.start);
     (holder, mentions)
 }
 
-fn find_holder(toks: &[String], mentions: &[Mention]) -> Option<String> {
+fn find_holder(toks: &[String], caps: &[bool], mentions: &[Mention]) -> Option<String> {
     let is = |i: usize, words: &[&str]| toks.get(i).is_some_and(|t| words.contains(&t.as_str()));
     // "according to X"
     for m in mentions {
@@ -286,9 +291,22 @@ fn find_holder(toks: &[String], mentions: &[Mention]) -> Option<String> {
             return Some(m.actor.clone());
         }
     }
+    // “…,” X (, a former official,) said: the first mention after a
+    // quotation that opens the sentence.
+    if is(0, &["“", "\"", "‘"]) {
+        if let Some(close) = toks.iter().position(|t| t == "”" || t == "’") {
+            if let Some(m) = mentions
+                .iter()
+                .filter(|m| m.start > close && m.start <= close + 2)
+                .min_by_key(|m| m.start)
+            {
+                return Some(m.actor.clone());
+            }
+        }
+    }
     // "…," said X
     for m in mentions {
-        if (1..=2).any(|k| m.start >= k && is(m.start - k, INVERTED)) {
+        if m.start >= 1 && is(m.start - 1, INVERTED) {
             return Some(m.actor.clone());
         }
     }
@@ -310,7 +328,7 @@ fn find_holder(toks: &[String], mentions: &[Mention]) -> Option<String> {
     }
     // The subject of the main clause: "Pyongyang is employing…", "Bolton,
     // who sat at the table, has never hidden…", "In July, KCNA said…".
-    if let Some(m) = subject(toks, mentions) {
+    if let Some(m) = subject(toks, caps, mentions) {
         return Some(m.actor.clone());
     }
     // X (, who …) said / advocated / welcomed …: the nearest mention before
@@ -345,6 +363,13 @@ const AFTER_SUBJECT: &[&str] = &[
     "so",
 ];
 
+/// Capitalised sentence openers that are not part of a title.
+const FUNCTION: &[&str] = &[
+    "if", "what", "with", "when", "while", "although", "though", "because", "as", "for", "to",
+    "in", "at", "on", "after", "before", "since", "by", "from", "the", "a", "an", "unless",
+    "whether", "once", "until", "without", "under", "over", "despite",
+];
+
 /// Words that open an introductory phrase ending in a comma before the subject.
 const INTRO: &[&str] = &[
     "in",
@@ -369,12 +394,20 @@ const INTRO: &[&str] = &[
 ];
 
 /// The mention that is the subject of the sentence's main clause, if one is.
-fn subject<'m>(toks: &[String], mentions: &'m [Mention]) -> Option<&'m Mention> {
+fn subject<'m>(toks: &[String], caps: &[bool], mentions: &'m [Mention]) -> Option<&'m Mention> {
     let first = toks
         .iter()
         .position(|t| !OPENERS.contains(&t.as_str()) && t != ",")?;
+    // Capitalised words before a name are its title ("National Security
+    // Adviser John Bolton").
+    let titled = |m: &Mention| {
+        m.start > first
+            && !FUNCTION.contains(&toks[first].as_str())
+            && caps[first..m.start].iter().all(|c| *c)
+    };
     let at_start = |m: &Mention| {
         m.start == first
+            || titled(m)
             || (m.start > first + 1
                 && toks[m.start - 1] == ","
                 && INTRO.contains(&toks[first].as_str())
