@@ -15,7 +15,9 @@
 //!   whose stance it is (the author's or an actor's);
 //! - [`store`] keeps every result in SQLite so re-runs skip unchanged articles;
 //! - [`pipeline`] drives a batch run over many inputs and reports progress;
-//! - [`output`] writes `articles.jsonl` and `errors.jsonl`.
+//! - [`output`] writes `articles.jsonl` and `errors.jsonl`;
+//! - [`aggregate`] turns sentence stances into article, actor and corpus stances;
+//! - [`report`] writes `report.json`, `report.md` and `report.html` from the store.
 //!
 //! ```
 //! let sentences = stancemine::segment::segment("Mr. Kim left. Talks stalled.");
@@ -24,6 +26,7 @@
 //! ```
 
 pub mod actors;
+pub mod aggregate;
 pub mod article;
 pub mod attribution;
 pub mod ingest;
@@ -32,6 +35,7 @@ pub mod model;
 pub mod ner;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod segment;
 pub mod stance;
 pub mod store;

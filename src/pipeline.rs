@@ -6,11 +6,13 @@
 //! recorded and the run goes on.
 
 use crate::actors::ActorTable;
+use crate::aggregate;
 use crate::article::ArticleRecord;
 use crate::article::Sentence;
 use crate::ingest::{self, IngestError, Limits, SourceFile};
 use crate::ner::annotate::NerAnnotator;
 use crate::output::{ErrorRecord, OutputError, Writer};
+use crate::report;
 use crate::segment::segment;
 use crate::stance::StanceAnnotator;
 use crate::store::{Freshness, RunCounts, Store, StoreError};
@@ -54,6 +56,9 @@ impl Stages {
             f += &s.fingerprint();
             f += ":";
             f += ATTRIBUTION_VERSION;
+            // Aggregation belongs to the stance part: a change re-stages, keeping entities.
+            f += ":";
+            f += &aggregate::article::Params::default().fingerprint(&s.targets.0);
         }
         f
     }
@@ -97,6 +102,8 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 /// Receives progress as files are read.
@@ -245,6 +252,9 @@ pub fn run(
             failed: summary.failed,
         },
     )?;
+    // From the store, as `stancemine report` does, so both write the same bytes.
+    let report = report::build(&store, &report::Filter::default())?;
+    report::write(&report, &config.out_dir)?;
     progress.finish(&summary);
     Ok(summary)
 }
@@ -369,6 +379,14 @@ fn flush(
                 record.entities = p.entities;
                 record.actors = p.actors;
                 record.models = p.models;
+                // Last, once sentences, actors and holders are filled.
+                if let Some(stance) = &stages.stance {
+                    aggregate::article::aggregate(
+                        &mut record,
+                        &stance.targets.0,
+                        &Default::default(),
+                    );
+                }
                 store.put_article(run_id, &p.source_file, &record, &p.hash, fingerprint)?;
                 writer.article(&record)?;
                 summary.processed += 1;

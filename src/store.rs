@@ -37,6 +37,15 @@ pub struct RunCounts {
     pub failed: usize,
 }
 
+/// A finished run, as the `runs` table records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub stancemine_version: String,
+    pub fingerprint: String,
+    pub finished_at: String,
+}
+
 /// How a stored article compares with a freshly ingested one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Freshness {
@@ -114,6 +123,21 @@ CREATE TABLE IF NOT EXISTS actors (
     type TEXT NOT NULL,
     mentions INTEGER NOT NULL,
     PRIMARY KEY (article_id, actor_id)
+);
+CREATE TABLE IF NOT EXISTS article_stances (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    label TEXT NOT NULL, score REAL NOT NULL, confidence REAL NOT NULL, relevant INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (article_id, target)
+);
+CREATE TABLE IF NOT EXISTS actor_stances (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    target TEXT NOT NULL,
+    label TEXT NOT NULL, score REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (article_id, actor, target)
 );
 CREATE TABLE IF NOT EXISTS errors (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -357,6 +381,7 @@ impl Store {
                     .map_err(err)?;
             }
         }
+        put_stances(&tx, record).map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -397,6 +422,44 @@ impl Store {
         Ok(())
     }
 
+    /// Every stored record, by id.
+    pub fn records(&self) -> Result<Vec<ArticleRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, record_json FROM articles ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(id, j)| {
+                serde_json::from_str(&j).map_err(|source| StoreError::Record { id, source })
+            })
+            .collect()
+    }
+
+    /// The latest finished run, if any.
+    pub fn last_run(&self) -> Result<Option<RunInfo>> {
+        self.conn
+            .query_row(
+                "SELECT id, stancemine_version, fingerprint, finished_at FROM runs
+                 WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(RunInfo {
+                        id: r.get(0)?,
+                        stancemine_version: r.get(1)?,
+                        fingerprint: r.get(2)?,
+                        finished_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Number of stored articles.
     pub fn article_count(&self) -> Result<usize> {
         self.conn
@@ -404,6 +467,43 @@ impl Store {
             .map(|n| n as usize)
             .map_err(|e| self.err(e))
     }
+}
+
+/// The article's and its actors' aggregated stances (evidence as a JSON
+/// array of sentence indices).
+fn put_stances(tx: &rusqlite::Transaction, record: &ArticleRecord) -> rusqlite::Result<()> {
+    let json = |e: &[usize]| serde_json::to_string(e).unwrap_or_else(|_| "[]".into());
+    let mut art = tx.prepare(
+        "INSERT INTO article_stances (article_id, target, label, score, confidence, relevant, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (t, s) in &record.stance {
+        art.execute(params![
+            record.id,
+            t,
+            s.label,
+            s.score as f64,
+            s.confidence as f64,
+            s.relevant,
+            json(&s.evidence)
+        ])?;
+    }
+    let mut act = tx.prepare(
+        "INSERT INTO actor_stances (article_id, actor, target, label, score, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for a in &record.actors {
+        for (t, s) in &a.stance {
+            act.execute(params![
+                record.id,
+                a.id,
+                t,
+                s.label,
+                s.score as f64,
+                json(&s.evidence)
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 fn now() -> String {
@@ -486,6 +586,30 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM sentences", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2);
+        // Aggregated stances are stored with their article and replaced with it.
+        let mut r = record("x");
+        r.stance.insert(
+            "t".into(),
+            crate::article::ArticleStance {
+                label: "favor".into(),
+                score: 0.5,
+                confidence: 0.9,
+                relevant: true,
+                evidence: vec![1, 0],
+            },
+        );
+        s.put_article(run, "a.txt", &r, "h", "f1").unwrap();
+        s.put_article(run, "a.txt", &r, "h", "f1").unwrap();
+        let (n, ev): (i64, String) = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*), MAX(evidence) FROM article_stances",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((n, ev.as_str()), (1, "[1,0]"));
+        assert_eq!(s.records().unwrap(), vec![r]);
         assert_eq!(s.remove_stale("a.txt", &[]).unwrap(), 1);
         let n: i64 = s
             .conn

@@ -4,6 +4,7 @@
 mod models;
 mod ner;
 mod progress;
+mod report;
 mod stance;
 
 use anyhow::Context;
@@ -85,6 +86,10 @@ enum Command {
     /// Manage models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Write report.json, report.md and report.html from a store, without running any model.
+    ///
+    /// Example: stancemine report --store out/stancemine.sqlite --out out --target us-dprk-dialogue --from 2018 --to 2019-06
+    Report(report::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -123,6 +128,10 @@ enum EvalCommand {
     ///
     /// Example: stancemine eval ner --data crossner_politics:test --model models/ner
     Ner(ner::EvalArgs),
+    /// Author-stance, actor-stance and holder accuracy of a run against article gold.
+    ///
+    /// Example: stancemine eval articles --gold data/gold/*.jsonl --articles out/articles.jsonl --holders data/stance/test.jsonl
+    Articles(report::EvalArticlesArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -181,6 +190,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Eval(EvalCommand::Stance(args)) => stance::eval(args).map(|_| ExitCode::SUCCESS),
         Command::Train(TrainCommand::Ner(args)) => ner::train(args).map(|_| ExitCode::SUCCESS),
         Command::Eval(EvalCommand::Ner(args)) => ner::eval(args).map(|_| ExitCode::SUCCESS),
+        Command::Eval(EvalCommand::Articles(args)) => {
+            report::eval_articles(args).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Report(args) => report::report(args).map(|_| ExitCode::SUCCESS),
         Command::Models(ModelsCommand::Export(args)) => {
             models::export(args).map(|_| ExitCode::SUCCESS)
         }
