@@ -401,7 +401,7 @@ mod tests {
         // Label one line, as a person would.
         let filled = first.replacen("\"label\":\"\"", "\"label\":\" Favor \"", 1);
         std::fs::write(&p, filled).unwrap();
-        let got = read_all(&[p.clone()], &targets()).unwrap();
+        let got = read_all(std::slice::from_ref(&p), &targets()).unwrap();
         assert_eq!(got[0].unlabelled, 1);
         let a = &got[0].labelled[0];
         assert_eq!((a.line, a.sentence.label.as_deref()), (1, Some("favor")));
@@ -458,7 +458,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.jsonl");
         write(&p, &[candidate("One.")]).unwrap();
-        let e = read_all(&[p.clone()], &targets()).unwrap_err().to_string();
+        let e = read_all(std::slice::from_ref(&p), &targets()).unwrap_err().to_string();
         assert!(e.contains("no labelled sentences (1 line(s)"), "{e}");
         std::fs::write(&p, "").unwrap();
         assert!(matches!(
