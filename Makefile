@@ -16,12 +16,15 @@ setup:
 build: setup
 	$(CARGO) build --release --locked
 
-# The Hugging Face-layout copy of the stance model (full weights), assembled
-# from the backbone and the shipped head.
+# The Hugging Face-layout copies of the models (full weights), assembled
+# from the backbone and the shipped heads.
 models/stance/hf/model.safetensors: models/stance/head.safetensors models/stance/config.json | build
 	$(BIN) models export models/stance --out models/stance/hf
 
-run: build models/stance/hf/model.safetensors
+models/ner/hf/model.safetensors: models/ner/head.safetensors models/ner/config.json | build
+	$(BIN) models export models/ner --out models/ner/hf
+
+run: build models/stance/hf/model.safetensors models/ner/hf/model.safetensors
 	$(BIN) run $(CORPUS) --out $(OUT)
 
 test: setup

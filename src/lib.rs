@@ -4,12 +4,15 @@
 //! named stages, one module each:
 //!
 //! ```text
-//! files ─▶ ingest ─▶ segment ─▶ store / output
-//!          Article   Sentences   SQLite + articles.jsonl
+//! files ─▶ ingest ─▶ segment ─▶ ner ─▶ actors ─▶ stance ─▶ attribution ─▶ store / output
+//!          Article   Sentences  Entities Actors   labels    holders        SQLite + articles.jsonl
 //! ```
 //!
 //! - [`ingest`] reads text, HTML and JSONL inputs into cleaned [`article::Article`]s;
 //! - [`segment`] splits the cleaned text into [`article::Sentence`]s with offsets;
+//! - [`ner`] finds entity mentions; [`actors`] merges them into canonical actors;
+//! - [`stance`] labels every sentence for every target; [`attribution`] says
+//!   whose stance it is (the author's or an actor's);
 //! - [`store`] keeps every result in SQLite so re-runs skip unchanged articles;
 //! - [`pipeline`] drives a batch run over many inputs and reports progress;
 //! - [`output`] writes `articles.jsonl` and `errors.jsonl`.
@@ -20,7 +23,9 @@
 //! assert_eq!(sentences[1].start, 14);
 //! ```
 
+pub mod actors;
 pub mod article;
+pub mod attribution;
 pub mod ingest;
 pub mod metrics;
 pub mod model;

@@ -1,10 +1,14 @@
 //! Pipeline: one batch run over many inputs. Each article flows through
-//! ingest → segment → store → output; an article the store already holds
-//! with the same content and the same pipeline fingerprint is not
-//! recomputed. Bad inputs are recorded and the run goes on.
+//! ingest → segment → NER → actors → stance → holders → store → output; an
+//! article the store already holds with the same content and the same
+//! pipeline fingerprint is not recomputed, and one whose only change is the
+//! stance model keeps its stored entities and actors. Bad inputs are
+//! recorded and the run goes on.
 
+use crate::actors::ActorTable;
 use crate::article::ArticleRecord;
 use crate::ingest::{self, IngestError, Limits, SourceFile};
+use crate::ner::annotate::NerAnnotator;
 use crate::output::{ErrorRecord, OutputError, Writer};
 use crate::segment::segment;
 use crate::stance::StanceAnnotator;
@@ -16,9 +20,19 @@ use std::path::PathBuf;
 /// the fingerprint a stored record is checked against.
 pub const BASE_FINGERPRINT: &str = "ingest-1+segment-1";
 
+/// Version of the holder rules, part of the stance stage's fingerprint.
+pub const ATTRIBUTION_VERSION: &str = "holders-1";
+
+/// The NER stage: the model and the alias table that merges its mentions.
+pub struct NerStage {
+    pub annotator: NerAnnotator,
+    pub actors: ActorTable,
+}
+
 /// The model stages of a run; each is optional.
 #[derive(Default)]
 pub struct Stages {
+    pub ner: Option<NerStage>,
     pub stance: Option<StanceAnnotator>,
 }
 
@@ -27,12 +41,30 @@ impl Stages {
     /// stored results are recomputed.
     pub fn fingerprint(&self) -> String {
         let mut f = BASE_FINGERPRINT.to_string();
+        if let Some(n) = &self.ner {
+            f += &format!(
+                "+ner:{}:actors-{}",
+                n.annotator.version(),
+                n.actors.fingerprint()
+            );
+        }
         if let Some(s) = &self.stance {
             f += "+";
             f += &s.fingerprint();
+            f += ":";
+            f += ATTRIBUTION_VERSION;
         }
         f
     }
+}
+
+/// The part of a fingerprint that shapes sentences, entities and actors:
+/// when only the rest changed, those are reused from the store.
+fn front(fingerprint: &str) -> Vec<&str> {
+    fingerprint
+        .split('+')
+        .filter(|p| !p.starts_with("stance:"))
+        .collect()
 }
 
 /// Everything a run needs to know.
@@ -133,22 +165,22 @@ pub fn run(
             seen.insert(article.id.clone(), article.source.clone());
             ids.push(article.id.clone());
             let hash = article.content_hash();
-            if store.freshness(&article.id, &hash, &fingerprint)? == Freshness::Unchanged {
-                if let Some(record) = store.record(&article.id)? {
-                    tracing::debug!("{}: unchanged", article.source);
-                    writer.article(&record)?;
-                    summary.unchanged += 1;
-                    continue;
+            let reuse = match store.freshness(&article.id, &hash, &fingerprint)? {
+                Freshness::Unchanged => {
+                    if let Some(record) = store.record(&article.id)? {
+                        tracing::debug!("{}: unchanged", article.source);
+                        writer.article(&record)?;
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    None
                 }
-            }
-            let mut sentences = segment(&article.text);
-            let mut record_models = std::collections::BTreeMap::new();
-            if let Some(stance) = &stages.stance {
-                stance.annotate(&mut sentences)?;
-                record_models.insert("stance".to_string(), stance.version().to_string());
-            }
-            let mut record = ArticleRecord::new(article, sentences);
-            record.models = record_models;
+                Freshness::Restaged(stored) if front(&stored) == front(&fingerprint) => {
+                    store.record(&article.id)?
+                }
+                _ => None,
+            };
+            let record = process(article, stages, reuse)?;
             store.put_article(run_id, &source_file, &record, &hash, &fingerprint)?;
             writer.article(&record)?;
             summary.processed += 1;
@@ -174,6 +206,54 @@ pub fn run(
     )?;
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// Run the model stages over one article. `reuse` is the stored record of
+/// the same content when only the stance stage changed: its sentences,
+/// entities and actors are kept.
+fn process(
+    article: crate::article::Article,
+    stages: &Stages,
+    reuse: Option<ArticleRecord>,
+) -> Result<ArticleRecord, RunError> {
+    let mut models = std::collections::BTreeMap::new();
+    let (mut sentences, mut entities, mut actors) = match reuse {
+        Some(r) => {
+            tracing::debug!("{}: stance only (entities reused)", article.source);
+            if let Some(v) = r.models.get("ner") {
+                models.insert("ner".to_string(), v.clone());
+            }
+            let mut sentences = r.sentences;
+            for s in &mut sentences {
+                s.stance.clear();
+            }
+            let mut actors = r.actors;
+            for a in &mut actors {
+                a.stance.clear();
+            }
+            (sentences, r.entities, actors)
+        }
+        None => {
+            let sentences = segment(&article.text);
+            let (mut entities, mut actors) = (Vec::new(), Vec::new());
+            if let Some(ner) = &stages.ner {
+                entities = ner.annotator.annotate(&sentences)?;
+                actors = ner.actors.resolve(&mut entities);
+                models.insert("ner".to_string(), ner.annotator.version().to_string());
+            }
+            (sentences, entities, actors)
+        }
+    };
+    if let Some(stance) = &stages.stance {
+        stance.annotate(&mut sentences)?;
+        crate::attribution::attribute(&mut sentences, &entities);
+        models.insert("stance".to_string(), stance.version().to_string());
+    }
+    let mut record = ArticleRecord::new(article, sentences);
+    record.entities = std::mem::take(&mut entities);
+    record.actors = std::mem::take(&mut actors);
+    record.models = models;
+    Ok(record)
 }
 
 fn fail(

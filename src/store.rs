@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
 /// Bumped when the table layout changes; older stores are migrated or refused.
-pub const STORE_VERSION: i64 = 1;
+pub const STORE_VERSION: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,10 +38,12 @@ pub struct RunCounts {
 }
 
 /// How a stored article compares with a freshly ingested one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Freshness {
     New,
     Changed,
+    /// Same content, computed by other stage versions (the stored fingerprint).
+    Restaged(String),
     Unchanged,
 }
 
@@ -89,7 +91,29 @@ CREATE TABLE IF NOT EXISTS sentence_stances (
     label TEXT NOT NULL,
     p_favor REAL NOT NULL, p_against REAL NOT NULL, p_neutral REAL NOT NULL, p_none REAL NOT NULL,
     model_version TEXT NOT NULL,
+    holder TEXT,
     PRIMARY KEY (article_id, idx, target)
+);
+CREATE TABLE IF NOT EXISTS entities (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    type TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    score REAL NOT NULL,
+    actor_id TEXT,
+    model_version TEXT NOT NULL,
+    PRIMARY KEY (article_id, idx)
+);
+CREATE INDEX IF NOT EXISTS entities_actor ON entities(actor_id);
+CREATE TABLE IF NOT EXISTS actors (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    actor_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    PRIMARY KEY (article_id, actor_id)
 );
 CREATE TABLE IF NOT EXISTS errors (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -123,7 +147,20 @@ impl Store {
             .map_err(err)?;
         match found.and_then(|v| v.parse::<i64>().ok()) {
             Some(v) if v > STORE_VERSION => return Err(StoreError::TooNew { path: p, found: v }),
-            Some(_) => {}
+            Some(STORE_VERSION) => {}
+            Some(v) => {
+                // Version 1 lacked holders; its records are recomputed on the
+                // next run because the pipeline fingerprint changed too.
+                if v < 2 {
+                    conn.execute_batch("ALTER TABLE sentence_stances ADD COLUMN holder TEXT;")
+                        .map_err(err)?;
+                }
+                conn.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'store_version'",
+                    params![STORE_VERSION.to_string()],
+                )
+                .map_err(err)?;
+            }
             None => {
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('store_version', ?1)",
@@ -177,6 +214,7 @@ impl Store {
         Ok(match row {
             None => Freshness::New,
             Some((h, f)) if h == content_hash && f == fingerprint => Freshness::Unchanged,
+            Some((h, f)) if h == content_hash => Freshness::Restaged(f),
             Some(_) => Freshness::Changed,
         })
     }
@@ -250,8 +288,8 @@ impl Store {
                 .map_err(err)?;
             let mut stance = tx
                 .prepare(
-                    "INSERT INTO sentence_stances (article_id, idx, target, label, p_favor, p_against, p_neutral, p_none, model_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO sentence_stances (article_id, idx, target, label, p_favor, p_against, p_neutral, p_none, model_version, holder)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(err)?;
             let version = record
@@ -280,10 +318,43 @@ impl Store {
                             p("against"),
                             p("neutral"),
                             p("none"),
-                            version
+                            version,
+                            st.holder
                         ])
                         .map_err(err)?;
                 }
+            }
+            let mut entity = tx
+                .prepare(
+                    "INSERT INTO entities (article_id, idx, text, type, start, end, score, actor_id, model_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(err)?;
+            let ner = record.models.get("ner").map(String::as_str).unwrap_or("");
+            for (i, e) in record.entities.iter().enumerate() {
+                entity
+                    .execute(params![
+                        record.id,
+                        i as i64,
+                        e.text,
+                        e.kind,
+                        e.start as i64,
+                        e.end as i64,
+                        e.score as f64,
+                        e.actor,
+                        ner
+                    ])
+                    .map_err(err)?;
+            }
+            let mut actor = tx
+                .prepare(
+                    "INSERT INTO actors (article_id, actor_id, name, type, mentions) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(err)?;
+            for a in &record.actors {
+                actor
+                    .execute(params![record.id, a.id, a.name, a.kind, a.mentions as i64])
+                    .map_err(err)?;
             }
         }
         tx.commit().map_err(err)
@@ -429,6 +500,38 @@ mod tests {
     }
 
     #[test]
+    fn version_1_stores_gain_holders() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('store_version', '1');
+                 CREATE TABLE sentence_stances (
+                     article_id TEXT NOT NULL, idx INTEGER NOT NULL, target TEXT NOT NULL,
+                     label TEXT NOT NULL, p_favor REAL NOT NULL, p_against REAL NOT NULL,
+                     p_neutral REAL NOT NULL, p_none REAL NOT NULL, model_version TEXT NOT NULL,
+                     PRIMARY KEY (article_id, idx, target));",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let v: String = s
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'store_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(v, STORE_VERSION.to_string());
+        s.conn
+            .execute_batch("SELECT holder FROM sentence_stances")
+            .unwrap();
+    }
+
+    #[test]
     fn articles_round_trip_and_freshness_follows_hashes() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
@@ -438,7 +541,10 @@ mod tests {
             .unwrap();
         assert_eq!(s.freshness("x", "h", "f1").unwrap(), Freshness::Unchanged);
         assert_eq!(s.freshness("x", "h2", "f1").unwrap(), Freshness::Changed);
-        assert_eq!(s.freshness("x", "h", "f2").unwrap(), Freshness::Changed);
+        assert_eq!(
+            s.freshness("x", "h", "f2").unwrap(),
+            Freshness::Restaged("f1".into())
+        );
         assert_eq!(s.record("x").unwrap().unwrap(), record("x"));
         // Replacing keeps one copy of the sentences.
         s.put_article(run, "a.txt", &record("x"), "h", "f1")

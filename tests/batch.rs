@@ -19,6 +19,7 @@ fn bad_inputs_are_reported_by_file_and_line_and_the_rest_is_processed() {
     let o = stancemine(&[
         "run",
         "--no-stance",
+        "--no-ner",
         inputs.to_str().unwrap(),
         missing.to_str().unwrap(),
         "--out",
@@ -83,6 +84,7 @@ fn a_second_run_skips_unchanged_articles_and_picks_up_changes() {
     let args = [
         "run",
         "--no-stance",
+        "--no-ner",
         inputs.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
@@ -160,6 +162,7 @@ fn an_output_path_that_is_a_file_is_fatal() {
     let o = stancemine(&[
         "run",
         "--no-stance",
+        "--no-ner",
         data("inputs").to_str().unwrap(),
         "--out",
         file.to_str().unwrap(),

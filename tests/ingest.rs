@@ -10,6 +10,7 @@ fn the_seed_article_is_cleaned_and_segmented() {
     let o = stancemine(&[
         "run",
         "--no-stance",
+        "--no-ner",
         seed().to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
@@ -68,6 +69,7 @@ fn text_html_and_jsonl_inputs_are_read_with_their_metadata() {
     let o = stancemine(&[
         "run",
         "--no-stance",
+        "--no-ner",
         data("inputs").to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
@@ -180,6 +182,7 @@ fn content_hash_ids_are_stable_across_runs_and_locations() {
     stancemine(&[
         "run",
         "--no-stance",
+        "--no-ner",
         seed().to_str().unwrap(),
         "--out",
         a.path().to_str().unwrap(),
@@ -187,6 +190,7 @@ fn content_hash_ids_are_stable_across_runs_and_locations() {
     stancemine(&[
         "run",
         "--no-stance",
+        "--no-ner",
         copy.to_str().unwrap(),
         "--out",
         b.path().join("o").to_str().unwrap(),

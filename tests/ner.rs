@@ -79,3 +79,162 @@ fn a_tiny_ner_model_trains_round_trips_and_scores() {
     assert_eq!(tsv.lines().filter(|l| l.is_empty()).count(), 12);
     assert!(tsv.lines().next().unwrap().starts_with("Kim\tB-PER\t"));
 }
+
+/// The actors the seed article must yield, each once (issue 3).
+const SEED_ACTORS: [&str; 13] = [
+    "Donald Trump",
+    "Kim Jong-un",
+    "Alex Wong",
+    "Elbridge Colby",
+    "Richard Grenell",
+    "Moon Jae-in",
+    "United States",
+    "North Korea",
+    "Russia",
+    "South Korea",
+    "Ukraine",
+    "United Nations",
+    "Korean Central News Agency",
+];
+
+#[test]
+fn run_finds_the_seed_actors_and_reuses_entities_when_only_stance_changes() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let first = stancemine(&["run", seed().to_str().unwrap(), "--out", o]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let a = &read_jsonl(&out.path().join("articles.jsonl"))[0];
+    let text: Vec<char> = a["text"].as_str().unwrap().chars().collect();
+
+    // Entities: offsets select their text, types are ours, no word is cut.
+    let entities = a["entities"].as_array().unwrap();
+    assert!(entities.len() > 50, "{} entities", entities.len());
+    for e in entities {
+        let (s, t) = (
+            e["start"].as_u64().unwrap() as usize,
+            e["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            text[s..t].iter().collect::<String>(),
+            e["text"].as_str().unwrap()
+        );
+        assert!(
+            s == 0 || !text[s - 1].is_alphanumeric(),
+            "{e} starts mid-word"
+        );
+        assert!(
+            t == text.len() || !text[t].is_alphanumeric(),
+            "{e} ends mid-word"
+        );
+        let ty = e["type"].as_str().unwrap();
+        assert!(["PER", "ORG", "GPE", "LOC", "NORP", "EVENT", "MISC"].contains(&ty));
+        assert!(e["text"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| c.is_uppercase() || c.is_ascii_digit()));
+    }
+
+    // Actors: every required one, once, with its aliases merged.
+    let actors = a["actors"].as_array().unwrap();
+    let names: Vec<&str> = actors.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    for want in SEED_ACTORS {
+        assert_eq!(
+            names.iter().filter(|n| **n == want).count(),
+            1,
+            "{want} in {names:?}"
+        );
+    }
+    let mentions = |name: &str| {
+        actors.iter().find(|x| x["name"] == name).unwrap()["mentions"]
+            .as_u64()
+            .unwrap()
+    };
+    // "North Korea", "Pyongyang", "North Korean", …; "US", "America", "the White House", …
+    assert!(mentions("North Korea") >= 20);
+    assert!(mentions("United States") >= 10);
+    assert!(mentions("Russia") >= 10, "Russia and Moscow");
+    for e in entities
+        .iter()
+        .filter(|e| e["text"] == "Pyongyang" || e["text"] == "Moscow")
+    {
+        assert!(e["actor"] == "north-korea" || e["actor"] == "russia", "{e}");
+    }
+
+    // Holders: stance-bearing sentences name the author or one of the actors.
+    let ids: Vec<&str> = actors.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    let mut by_actor = 0;
+    for s in a["sentences"].as_array().unwrap() {
+        let st = &s["stance"]["us-dprk-dialogue"];
+        match st["holder"].as_str() {
+            None => assert_eq!(st["label"], "none"),
+            Some("author") => {}
+            Some(h) => {
+                assert!(ids.contains(&h), "holder {h} is not an actor");
+                by_actor += 1;
+            }
+        }
+    }
+    assert!(by_actor >= 2, "actors hold some stances");
+    let grenell = a["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["text"]
+                .as_str()
+                .unwrap()
+                .contains("a supporter of dialogue")
+        })
+        .unwrap();
+    if grenell["stance"]["us-dprk-dialogue"]["label"] != "none" {
+        assert_eq!(
+            grenell["stance"]["us-dprk-dialogue"]["holder"],
+            "richard-grenell"
+        );
+    }
+
+    // The store has the same entities and actors.
+    let db = rusqlite::Connection::open(out.path().join("stancemine.sqlite")).unwrap();
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM entities", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n as usize, entities.len());
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM actors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n as usize, actors.len());
+
+    // A changed stance stage (here: a target's wording) recomputes stance
+    // only: the NER model is not even loaded, and entities are kept.
+    let targets = out.path().join("targets.toml");
+    let raw = std::fs::read_to_string(repo().join("targets.toml")).unwrap();
+    std::fs::write(
+        &targets,
+        raw.replace("talks, negotiations", "talks or negotiations"),
+    )
+    .unwrap();
+    let second = stancemine(&[
+        "run",
+        seed().to_str().unwrap(),
+        "--out",
+        o,
+        "--targets",
+        targets.to_str().unwrap(),
+    ]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let log = stderr(&second);
+    assert!(log.contains("1 article(s) processed"), "{log}");
+    let loaded = |what: &str| {
+        log.lines()
+            .any(|l| l.contains(what) && l.contains("loaded in"))
+    };
+    assert!(!loaded("NER model"), "{log}");
+    assert!(loaded("stance model"), "{log}");
+    let b = &read_jsonl(&out.path().join("articles.jsonl"))[0];
+    assert_eq!(a["entities"], b["entities"]);
+    assert_eq!(
+        a["actors"].as_array().unwrap().len(),
+        b["actors"].as_array().unwrap().len()
+    );
+}

@@ -87,7 +87,7 @@ fn annotate_retrain_compare_promote_rerun_rollback() {
     let out = tmp.path().join("out");
     let store = out.join("stancemine.sqlite");
     let corpus = repo().join("data/retrain-demo/corpus");
-    // One target keeps the runs short.
+    // One target and no NER keep the runs short (this is about stance).
     let targets = tmp.path().join("targets.toml");
     let all = std::fs::read_to_string(repo().join("targets.toml")).unwrap();
     std::fs::write(

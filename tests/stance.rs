@@ -162,6 +162,7 @@ fn run_gives_every_sentence_a_stance_for_every_target() {
         seed().to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
+        "--no-ner",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let a = &read_jsonl(&out.path().join("articles.jsonl"))[0];
@@ -202,6 +203,7 @@ fn run_gives_every_sentence_a_stance_for_every_target() {
         seed().to_str().unwrap(),
         "--out",
         out.path().to_str().unwrap(),
+        "--no-ner",
     ]);
     assert_eq!(again.status.code(), Some(0));
     let log = stderr(&again);

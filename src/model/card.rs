@@ -61,6 +61,15 @@ pub struct Compared {
 /// recorded in its card.
 pub const REGRESSION: &str = "regression";
 
+/// The command line that is running, as a user would type it: the program
+/// as `stancemine` whatever path started it, so cards carry no machine paths.
+pub fn invocation() -> String {
+    std::iter::once("stancemine".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl ModelCard {
     /// Hash the model files in `dir` into `files` and write
     /// `model-card.json` and `model-card.md`.
@@ -168,17 +177,37 @@ impl ModelCard {
         }
         s += "\n## Metrics\n\n";
         for (split, m) in &self.metrics {
-            let get = |k: &str| {
-                m.get(k)
-                    .and_then(|v| v.as_f64())
+            let num = |v: Option<&serde_json::Value>| {
+                v.and_then(|v| v.as_f64())
                     .map(|v| format!("{v:.3}"))
                     .unwrap_or_else(|| "–".into())
             };
+            if let Some(micro) = m.get("micro") {
+                // NER: exact-match span scores.
+                s += &format!(
+                    "- **{split}**: span F1 {} (P {}, R {}), {} sentences; per type:",
+                    num(micro.get("f1")),
+                    num(micro.get("precision")),
+                    num(micro.get("recall")),
+                    m.get("sentences").and_then(|v| v.as_u64()).unwrap_or(0)
+                );
+                if let Some(types) = m.get("per_type").and_then(|v| v.as_object()) {
+                    for (t, v) in types {
+                        s += &format!(
+                            " {t} {} ({} gold);",
+                            num(v.get("f1")),
+                            v.get("gold").and_then(|g| g.as_u64()).unwrap_or(0)
+                        );
+                    }
+                }
+                s += "\n";
+                continue;
+            }
             s += &format!(
                 "- **{split}**: macro-F1 {}, F_avg {}, accuracy {}, n = {}\n",
-                get("macro_f1"),
-                get("f_avg"),
-                get("accuracy"),
+                num(m.get("macro_f1")),
+                num(m.get("f_avg")),
+                num(m.get("accuracy")),
                 m.get("n").and_then(|v| v.as_u64()).unwrap_or(0)
             );
         }

@@ -458,7 +458,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.jsonl");
         write(&p, &[candidate("One.")]).unwrap();
-        let e = read_all(std::slice::from_ref(&p), &targets()).unwrap_err().to_string();
+        let e = read_all(std::slice::from_ref(&p), &targets())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no labelled sentences (1 line(s)"), "{e}");
         std::fs::write(&p, "").unwrap();
         assert!(matches!(
