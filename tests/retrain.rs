@@ -104,6 +104,7 @@ fn annotate_retrain_compare_promote_rerun_rollback() {
         s(&models),
         "--targets",
         s(&targets),
+        "--no-ner",
     ];
     ok(&run);
 
