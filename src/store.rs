@@ -506,6 +506,74 @@ fn put_stances(tx: &rusqlite::Transaction, record: &ArticleRecord) -> rusqlite::
     Ok(())
 }
 
+/// A stored sentence with its article's metadata and, when stance was run
+/// for the target, the stored prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSentence {
+    pub article_id: String,
+    pub idx: usize,
+    pub text: String,
+    /// The previous sentence of the article.
+    pub context: Option<String>,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    /// favor, against, neutral, none; with the version that produced them.
+    pub probs: Option<([f32; 4], String)>,
+}
+
+impl Store {
+    /// Every stored sentence (articles by date, then id; sentences in
+    /// reading order) with its stance toward `target`, if stored.
+    pub fn sentences_for(&self, target: &str) -> Result<Vec<StoredSentence>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.article_id, s.idx, s.text, a.title, a.date,
+                        st.p_favor, st.p_against, st.p_neutral, st.p_none, st.model_version
+                 FROM sentences s JOIN articles a ON a.id = s.article_id
+                 LEFT JOIN sentence_stances st
+                   ON st.article_id = s.article_id AND st.idx = s.idx AND st.target = ?1
+                 ORDER BY a.date, a.id, s.idx",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![target], |r| {
+                let p: Option<f64> = r.get(5)?;
+                let probs = match p {
+                    Some(f) => Some((
+                        [
+                            f as f32,
+                            r.get::<_, f64>(6)? as f32,
+                            r.get::<_, f64>(7)? as f32,
+                            r.get::<_, f64>(8)? as f32,
+                        ],
+                        r.get::<_, String>(9)?,
+                    )),
+                    None => None,
+                };
+                Ok(StoredSentence {
+                    article_id: r.get(0)?,
+                    idx: r.get::<_, i64>(1)? as usize,
+                    text: r.get(2)?,
+                    context: None,
+                    title: r.get(3)?,
+                    date: r.get(4)?,
+                    probs,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<StoredSentence> = rows
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        for i in 1..out.len() {
+            if out[i - 1].article_id == out[i].article_id {
+                out[i].context = Some(out[i - 1].text.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -616,6 +684,33 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM sentences", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 0, "sentences go with their article");
+    }
+
+    #[test]
+    fn sentences_come_back_with_context_and_stored_stance() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let run = s.begin_run("a.txt", "f1").unwrap();
+        let mut r = record("x");
+        r.models.insert("stance".into(), "v7".into());
+        r.sentences[1].stance.insert(
+            "t".into(),
+            crate::article::SentenceStance {
+                label: "favor".into(),
+                probs: [("favor".to_string(), 0.5f32), ("none".to_string(), 0.5)].into(),
+                holder: None,
+            },
+        );
+        s.put_article(run, "a.txt", &r, "h", "f1").unwrap();
+        let got = s.sentences_for("t").unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].context.as_deref(), got[0].probs.is_none()),
+            (None, true)
+        );
+        assert_eq!(got[1].context.as_deref(), Some("One."));
+        assert_eq!(got[1].probs, Some(([0.5, 0.0, 0.0, 0.5], "v7".to_string())));
+        assert!(s.sentences_for("other").unwrap()[1].probs.is_none());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Command-line interface: argument parsing and validation into library
 //! configs, logging and progress. No pipeline work happens here.
 
+mod annotate;
 mod models;
 mod ner;
 mod progress;
 mod report;
+mod retrain;
 mod stance;
 
 use anyhow::Context;
@@ -90,6 +92,11 @@ enum Command {
     ///
     /// Example: stancemine report --store out/stancemine.sqlite --out out --target us-dprk-dialogue --from 2018 --to 2019-06
     Report(report::ReportArgs),
+    /// Export the sentences most worth labelling for a target (the model's
+    /// least certain, spread across articles) to JSONL or CSV for people to label.
+    ///
+    /// Example: stancemine annotate --store out/stancemine.sqlite --target us-dprk-dialogue --n 60 --out to-label.jsonl
+    Annotate(annotate::AnnotateArgs),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +105,20 @@ enum ModelsCommand {
     ///
     /// Example: stancemine models export models/stance --out models/stance/hf
     Export(models::ExportArgs),
+    /// List the stance model versions: the active one, the registered ones,
+    /// with their regression scores.
+    ///
+    /// Example: stancemine models list
+    List(models::ListArgs),
+    /// Make a model the active one (MODELS_DIR/stance), if its regression
+    /// macro-F1 is at most 1 point below the active model's (else --force).
+    ///
+    /// Example: stancemine models promote models/stance-retrained
+    Promote(models::PromoteArgs),
+    /// Make the previously active model active again.
+    ///
+    /// Example: stancemine models rollback
+    Rollback(models::RollbackArgs),
     /// Re-hash a model's files and re-render model-card.md from model-card.json
     /// (after editing its notes or command by hand).
     Card {
@@ -197,6 +218,14 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Models(ModelsCommand::Export(args)) => {
             models::export(args).map(|_| ExitCode::SUCCESS)
         }
+        Command::Models(ModelsCommand::List(args)) => models::list(args).map(|_| ExitCode::SUCCESS),
+        Command::Models(ModelsCommand::Promote(args)) => {
+            models::promote(args).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Models(ModelsCommand::Rollback(args)) => {
+            models::rollback(args).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Annotate(args) => annotate::annotate(args).map(|_| ExitCode::SUCCESS),
         Command::Models(ModelsCommand::Card { model }) => {
             let card = stancemine::model::card::ModelCard::read(&model)?;
             card.write(&model)

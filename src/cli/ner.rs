@@ -186,7 +186,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         windows.len(),
         cfg.epochs
     );
-    let mut progress = EpochProgress::new();
+    let mut progress = EpochProgress::new(cfg.epochs);
     let (losses, dev_f1) = ner_train::train(
         &m,
         &windows,
@@ -238,6 +238,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         metrics,
         notes: vec![],
         files: Default::default(),
+        parent: None,
+        comparison: vec![],
     };
     stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;
     tracing::info!(

@@ -13,16 +13,40 @@ use stancemine::train::{TrainConfig, TrainProgress};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+/// The shipped training data: the default base data of continued training.
+pub const SHIPPED_TRAIN: &str = "data/stance/train.jsonl";
+
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// Training data (JSONL labelled sentences); several files are concatenated.
-    #[arg(long, required = true, num_args = 1..)]
+    /// With --from: the base data replayed beside the new annotations
+    /// (default data/stance/train.jsonl).
+    #[arg(long, num_args = 1.., required_unless_present = "from")]
     pub data: Vec<PathBuf>,
-    /// Development data: the epoch with the best dev macro-F1 is kept.
+    /// Continue training this model directory (e.g. models/stance, the
+    /// active model) instead of starting from the backbone.
     #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// With --from: new annotations (JSONL or CSV from `stancemine annotate`,
+    /// partly filled is fine: unlabelled lines are skipped).
+    #[arg(long, num_args = 1.., requires = "from")]
+    pub new: Vec<PathBuf>,
+    /// With --from: the fixed regression set, scored before and after.
+    #[arg(long, default_value = "data/stance/test.jsonl", requires = "from")]
+    pub regression: PathBuf,
+    /// With --from: share of the new sentences held out and scored before
+    /// and after (whole articles when they come from four or more).
+    #[arg(long, default_value_t = 0.25, requires = "from")]
+    pub holdout: f64,
+    /// With --from: base sentences replayed (default: twice the new
+    /// training sentences, at most all of the base data).
+    #[arg(long, requires = "from")]
+    pub replay: Option<usize>,
+    /// Development data: the epoch with the best dev macro-F1 is kept.
+    #[arg(long, conflicts_with = "from")]
     pub dev: Option<PathBuf>,
     /// Test data, scored once at the end and written into the model card.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     pub test: Vec<PathBuf>,
     /// Output model directory (must not exist; written atomically).
     #[arg(long)]
@@ -31,26 +55,38 @@ pub struct TrainArgs {
     pub targets: PathBuf,
     #[arg(long, default_value = "models/backbone")]
     pub backbone: PathBuf,
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
-    pub epochs: usize,
+    /// Epochs [default: 6; with --from 3].
+    #[arg(long)]
+    pub epochs: Option<usize>,
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
-    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
-    pub lr: f64,
+    /// Peak learning rate [default: 1e-4; with --from 5e-5].
+    #[arg(long)]
+    pub lr: Option<f64>,
     #[arg(long, default_value_t = TrainConfig::default().batch_size)]
     pub batch_size: usize,
-    /// Layers from this one up are trained; lower ones stay the backbone's.
-    #[arg(long, default_value_t = TrainConfig::default().first_trained_layer)]
-    pub first_trained_layer: usize,
-    #[arg(long, default_value_t = 128)]
-    pub max_length: usize,
+    /// Layers from this one up are trained; lower ones stay as they are
+    /// [default: 4; with --from the parent's].
+    #[arg(long)]
+    pub first_trained_layer: Option<usize>,
+    /// Longest input in tokens [default: 128; with --from the parent's].
+    #[arg(long)]
+    pub max_length: Option<usize>,
     /// Version name recorded with every prediction (default: from the date and seed).
     #[arg(long)]
     pub version: Option<String>,
     /// Extra training data whose `target` is free text (public multi-topic
     /// sets such as VAST or IBM Claim Stance); not checked against --targets.
-    #[arg(long, num_args = 1..)]
+    #[arg(long, num_args = 1.., conflicts_with = "from")]
     pub public_data: Vec<PathBuf>,
+}
+
+/// A version name from the time and seed.
+pub fn default_version(seed: u64) -> String {
+    format!(
+        "stance-{}-s{seed}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+    )
 }
 
 #[derive(clap::Args)]
@@ -72,7 +108,7 @@ pub struct EvalArgs {
     pub target: Option<String>,
 }
 
-fn data_file(path: &Path, n: usize, role: &str) -> anyhow::Result<DataFile> {
+pub fn data_file(path: &Path, n: usize, role: &str) -> anyhow::Result<DataFile> {
     Ok(DataFile {
         path: path.display().to_string(),
         sha256: sha256_file(path)?,
@@ -82,7 +118,11 @@ fn data_file(path: &Path, n: usize, role: &str) -> anyhow::Result<DataFile> {
 }
 
 /// Check every target in the data is configured (training needs the text).
-fn check_targets(data: &[LabelledSentence], targets: &Targets, what: &Path) -> anyhow::Result<()> {
+pub fn check_targets(
+    data: &[LabelledSentence],
+    targets: &Targets,
+    what: &Path,
+) -> anyhow::Result<()> {
     if let Some(s) = data.iter().find(|s| targets.get(&s.target).is_none()) {
         bail!(
             "{}: unknown target {:?} (not in the targets file)",
@@ -93,7 +133,10 @@ fn check_targets(data: &[LabelledSentence], targets: &Targets, what: &Path) -> a
     Ok(())
 }
 
-pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
+    if let Some(from) = args.from.take() {
+        return super::retrain::train(args, from);
+    }
     if args.out.exists() {
         bail!(
             "--out {} already exists: choose a new directory",
@@ -121,25 +164,26 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| Ok((p.clone(), data::read(p, true)?)))
         .collect::<anyhow::Result<_>>()?;
-    let version = args.version.clone().unwrap_or_else(|| {
-        format!(
-            "stance-{}-s{}",
-            chrono::Utc::now().format("%Y%m%d-%H%M"),
-            args.seed
-        )
-    });
+    let version = args
+        .version
+        .clone()
+        .unwrap_or_else(|| default_version(args.seed));
+    let defaults = TrainConfig::default();
     let cfg = TrainConfig {
-        epochs: args.epochs,
+        epochs: args.epochs.unwrap_or(defaults.epochs),
         batch_size: args.batch_size,
-        learning_rate: args.lr,
+        learning_rate: args.lr.unwrap_or(defaults.learning_rate),
         seed: args.seed,
-        first_trained_layer: args.first_trained_layer,
+        first_trained_layer: args
+            .first_trained_layer
+            .unwrap_or(defaults.first_trained_layer),
         ..Default::default()
     };
+    let max_length = args.max_length.unwrap_or(128);
     let mut m = StanceModel::untrained(
         &args.backbone,
         cfg.first_trained_layer,
-        args.max_length,
+        max_length,
         &version,
     )
     .context("cannot build the stance model from the backbone")?;
@@ -153,7 +197,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         cfg.epochs,
         cfg.first_trained_layer
     );
-    let mut progress = EpochProgress::new();
+    let mut progress = EpochProgress::new(cfg.epochs);
     let outcome = stance_train::train(
         &mut m,
         &prepared,
@@ -162,6 +206,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         &mut progress,
     )?;
     let seconds = started.elapsed().as_secs_f64();
+    // Score exactly what will be saved (head tensors are stored as f16).
+    stancemine::model::round_to_saved_precision(&m.vs, cfg.first_trained_layer);
 
     let mut metrics = std::collections::BTreeMap::new();
     if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
@@ -202,7 +248,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         backbone_sha256: m.config.stancemine.backbone_sha256.clone(),
         train_config: serde_json::json!({
             "train": cfg,
-            "max_length": args.max_length,
+            "max_length": max_length,
             "targets": targets.0.iter().map(|t| (t.id.clone(), t.description.clone())).collect::<std::collections::BTreeMap<_, _>>(),
             "epoch_losses": outcome.epoch_losses,
             "dev_macro_f1_by_epoch": outcome.dev_macro_f1,
@@ -213,6 +259,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         metrics,
         notes: vec![],
         files: Default::default(),
+        parent: None,
+        comparison: vec![],
     };
     // Written to a temporary sibling and renamed: a failed run leaves no model.
     stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;
@@ -266,29 +314,42 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Per-batch bar on a terminal; one log line per epoch otherwise.
+/// One bar over every batch of the run, with its ETA, on a terminal; one
+/// log line per epoch (with the ETA of the run) otherwise.
 pub struct EpochProgress {
+    epochs: usize,
     bar: Option<ProgressBar>,
+    started: std::time::Instant,
 }
 
 impl EpochProgress {
-    pub fn new() -> Self {
-        EpochProgress { bar: None }
+    pub fn new(epochs: usize) -> Self {
+        EpochProgress {
+            epochs,
+            bar: None,
+            started: std::time::Instant::now(),
+        }
     }
 }
 
 impl TrainProgress for EpochProgress {
     fn epoch_start(&mut self, epoch: usize, batches: usize) {
-        if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new(batches as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "epoch {msg} [{elapsed_precise}] {wide_bar} {pos}/{len} batches ETA {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_message(format!("{}", epoch + 1));
-            self.bar = Some(bar);
+        if epoch == 0 {
+            self.started = std::time::Instant::now();
+            if std::io::stderr().is_terminal() {
+                // Every epoch has the same number of batches.
+                let bar = ProgressBar::new((batches * self.epochs) as u64);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "epoch {msg} [{elapsed_precise}] {wide_bar} {pos}/{len} batches  ETA {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                self.bar = Some(bar);
+            }
+        }
+        if let Some(b) = &self.bar {
+            b.set_message(format!("{}/{}", epoch + 1, self.epochs));
         }
     }
     fn batch(&mut self, _loss: f64) {
@@ -297,12 +358,29 @@ impl TrainProgress for EpochProgress {
         }
     }
     fn epoch_end(&mut self, epoch: usize, loss: f64, dev: Option<f64>) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
+        let done = epoch + 1;
+        if done == self.epochs {
+            if let Some(b) = self.bar.take() {
+                b.finish_and_clear();
+            }
         }
-        match dev {
-            Some(d) => tracing::info!("epoch {}: loss {loss:.4}, dev score {d:.4}", epoch + 1),
-            None => tracing::info!("epoch {}: loss {loss:.4}", epoch + 1),
+        let per_epoch = self.started.elapsed().as_secs_f64() / done as f64;
+        let eta = per_epoch * (self.epochs - done) as f64;
+        let log = || {
+            match dev {
+            Some(d) => tracing::info!(
+                "epoch {done}/{}: loss {loss:.4}, dev score {d:.4}, {per_epoch:.0}s/epoch, ETA {eta:.0}s",
+                self.epochs
+            ),
+            None => tracing::info!(
+                "epoch {done}/{}: loss {loss:.4}, {per_epoch:.0}s/epoch, ETA {eta:.0}s",
+                self.epochs
+            ),
+        }
+        };
+        match &self.bar {
+            Some(b) => b.suspend(log),
+            None => log(),
         }
     }
 }

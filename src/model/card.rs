@@ -36,7 +36,30 @@ pub struct ModelCard {
     pub notes: Vec<String>,
     /// sha256 of every model file (not the card itself).
     pub files: BTreeMap<String, String>,
+    /// Version of the model this one was trained from (continued training).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Scores of the parent (before) and this model (after) on the same
+    /// data, for continued training.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparison: Vec<Compared>,
 }
+
+/// One evaluation set scored before and after continued training.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Compared {
+    /// `regression` or `new-holdout`.
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+    pub examples: usize,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// The split name under which a model's score on the regression set is
+/// recorded in its card.
+pub const REGRESSION: &str = "regression";
 
 /// The command line that is running, as a user would type it: the program
 /// as `stancemine` whatever path started it, so cards carry no machine paths.
@@ -69,6 +92,41 @@ impl ModelCard {
         std::fs::write(dir.join("model-card.md"), self.markdown())
             .map_err(io(dir.join("model-card.md")))?;
         Ok(self)
+    }
+
+    /// This model's report on the data set with this sha256, if the card
+    /// has it: from a continued-training comparison, or a test file scored
+    /// at training time (the same evaluation code, so the same numbers).
+    pub fn report_on(&self, sha256: &str) -> Option<&serde_json::Value> {
+        if let Some(c) = self.comparison.iter().find(|c| c.sha256 == sha256) {
+            return Some(&c.after);
+        }
+        self.data
+            .iter()
+            .filter(|d| d.sha256 == sha256 && (d.role == "test" || d.role == REGRESSION))
+            .find_map(|d| {
+                let stem = Path::new(&d.path)
+                    .file_stem()?
+                    .to_string_lossy()
+                    .into_owned();
+                self.metrics.get(&stem).or(self.metrics.get(REGRESSION))
+            })
+    }
+
+    /// This model's macro-F1 on the data set with this sha256 (see [`Self::report_on`]).
+    pub fn macro_f1_on(&self, sha256: &str) -> Option<f64> {
+        self.report_on(sha256)
+            .and_then(|v| v.get("macro_f1"))
+            .and_then(|f| f.as_f64())
+    }
+
+    /// The parent's macro-F1 on the data set with this sha256, as measured
+    /// when this model was trained from it.
+    pub fn parent_macro_f1_on(&self, sha256: &str) -> Option<f64> {
+        self.comparison
+            .iter()
+            .find(|c| c.sha256 == sha256)
+            .and_then(|c| c.before.get("macro_f1").and_then(|f| f.as_f64()))
     }
 
     pub fn read(dir: &Path) -> Result<ModelCard> {
@@ -152,6 +210,29 @@ impl ModelCard {
                 num(m.get("accuracy")),
                 m.get("n").and_then(|v| v.as_u64()).unwrap_or(0)
             );
+        }
+        if !self.comparison.is_empty() {
+            s += &format!(
+                "\n## Before and after\n\nTrained from `{}`. Macro-F1 of the parent (before) and this model (after):\n\n| set | file | sha256 | n | before | after | change |\n|---|---|---|---|---|---|---|\n",
+                self.parent.as_deref().unwrap_or("?")
+            );
+            for c in &self.comparison {
+                let f = |v: &serde_json::Value| v.get("macro_f1").and_then(|x| x.as_f64());
+                let (b, a) = (f(&c.before), f(&c.after));
+                s += &format!(
+                    "| {} | `{}` | `{}` | {} | {} | {} | {} |\n",
+                    c.name,
+                    c.path,
+                    &c.sha256[..16.min(c.sha256.len())],
+                    c.examples,
+                    b.map_or("–".into(), |v| format!("{v:.3}")),
+                    a.map_or("–".into(), |v| format!("{v:.3}")),
+                    match (b, a) {
+                        (Some(b), Some(a)) => format!("{:+.3}", a - b),
+                        _ => "–".into(),
+                    }
+                );
+            }
         }
         if !self.notes.is_empty() {
             s += "\n## Notes\n\n";

@@ -12,6 +12,7 @@
 
 pub mod card;
 pub mod encoder;
+pub mod registry;
 
 use rust_bert::bert::BertConfig;
 use serde::{Deserialize, Serialize};
@@ -337,6 +338,17 @@ pub fn save_head(vs: &nn::VarStore, config: &ModelConfig, dir: &Path) -> Result<
             .collect();
     let path = dir.join("head.safetensors");
     Tensor::write_safetensors(&tensors, &path).map_err(|source| ModelError::Torch { path, source })
+}
+
+/// Round the trained tensors to the precision `save_head` stores (f16), so
+/// scores measured in memory are the scores of the saved model.
+pub fn round_to_saved_precision(vs: &nn::VarStore, first_trained_layer: usize) {
+    tch::no_grad(|| {
+        for (_, mut t) in crate::train::trained_tensors(vs, first_trained_layer) {
+            let r = t.to_kind(tch::Kind::Half).to_kind(t.kind());
+            t.copy_(&r);
+        }
+    });
 }
 
 /// A fresh model config from the backbone's `config.json`.

@@ -4,10 +4,16 @@
 //! - [`targets`] reads `targets.toml`;
 //! - [`data`] reads labelled sentences (JSONL);
 //! - [`model`] is the classifier (BERT pair classification);
-//! - [`train`] trains it and scores it.
+//! - [`train`] trains it and scores it;
+//! - [`active`] picks the sentences most worth labelling, [`annotations`]
+//!   writes them for people and reads their labels back, and [`retrain`]
+//!   assembles the data of a continued training run.
 
+pub mod active;
+pub mod annotations;
 pub mod data;
 pub mod model;
+pub mod retrain;
 pub mod targets;
 pub mod train;
 
@@ -32,9 +38,12 @@ pub struct StanceAnnotator {
 impl StanceAnnotator {
     /// Check the model directory (card, config, labels) without loading weights.
     pub fn open(dir: &Path, targets: Targets, batch_size: usize) -> crate::model::Result<Self> {
-        let (config, _) = crate::model::open_dir(dir, "stance", &LABELS)?;
+        // Resolved now: if the active model is switched during a run, the
+        // weights loaded later are still those of the version recorded.
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let (config, _) = crate::model::open_dir(&dir, "stance", &LABELS)?;
         Ok(StanceAnnotator {
-            dir: dir.to_path_buf(),
+            dir,
             version: config.stancemine.version,
             model: OnceCell::new(),
             targets,

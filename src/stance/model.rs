@@ -94,6 +94,21 @@ impl StanceModel {
         })
     }
 
+    /// Change the longest input (in tokens) for training and inference.
+    pub fn set_max_length(&mut self, max_length: usize) -> model::Result<()> {
+        let mut t = self.tokenizer.get_truncation().cloned().unwrap_or_default();
+        t.max_length = max_length;
+        t.strategy = TruncationStrategy::OnlySecond;
+        self.tokenizer
+            .with_truncation(Some(t))
+            .map_err(|source| ModelError::Tokenizer {
+                path: "tokenizer.json".into(),
+                source,
+            })?;
+        self.config.stancemine.max_length = max_length;
+        Ok(())
+    }
+
     pub fn device(&self) -> Device {
         self.vs.device()
     }
