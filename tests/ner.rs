@@ -8,38 +8,50 @@ use util::*;
 #[test]
 fn a_tiny_ner_model_trains_round_trips_and_scores() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("ner");
-    let m = model.to_str().unwrap();
     let fixture = data("ner/tiny.conll");
     let f = fixture.to_str().unwrap();
-    let o = stancemine(&[
-        "train",
-        "ner",
-        "--data",
-        f,
-        "--out",
-        m,
-        "--epochs",
-        "6",
-        "--batch-size",
-        "4",
-        "--lr",
-        "1e-3",
-        "--first-trained-layer",
-        "5",
-        "--seed",
-        "3",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let card: Value =
-        serde_json::from_str(&std::fs::read_to_string(model.join("model-card.json")).unwrap())
-            .unwrap();
-    let losses: Vec<f64> = card["train_config"]["epoch_losses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let train = |name: &str| -> (std::path::PathBuf, Vec<f64>) {
+        let model = dir.path().join(name);
+        let o = stancemine(&[
+            "train",
+            "ner",
+            "--data",
+            f,
+            "--out",
+            model.to_str().unwrap(),
+            "--epochs",
+            "6",
+            "--batch-size",
+            "4",
+            "--lr",
+            "1e-3",
+            "--first-trained-layer",
+            "5",
+            "--seed",
+            "3",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let card: Value =
+            serde_json::from_str(&std::fs::read_to_string(model.join("model-card.json")).unwrap())
+                .unwrap();
+        let losses = card["train_config"]["epoch_losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        (model, losses)
+    };
+    let (model, losses) = train("ner");
+    let m = model.to_str().unwrap();
+    // The same seed gives the same training, epoch by epoch.
+    let (_, again) = train("ner-again");
+    for (a, b) in losses.iter().zip(&again) {
+        assert!(
+            (a - b).abs() < 1e-4,
+            "same seed, same losses: {losses:?} vs {again:?}"
+        );
+    }
     assert!(
         losses.last().unwrap() < &losses[0],
         "loss falls: {losses:?}"

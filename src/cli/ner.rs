@@ -162,6 +162,9 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         first_trained_layer: args.first_trained_layer,
         ..Default::default()
     };
+    // The new head's initial weights come from torch's generator: seed it
+    // first, so the same seed gives the same model.
+    stancemine::train::seed_everything(cfg.seed);
     let m = NerModel::untrained(
         &args.backbone,
         cfg.first_trained_layer,

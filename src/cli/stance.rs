@@ -180,6 +180,9 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let max_length = args.max_length.unwrap_or(128);
+    // The new head's initial weights come from torch's generator: seed it
+    // first, so the same seed gives the same model.
+    stancemine::train::seed_everything(cfg.seed);
     let mut m = StanceModel::untrained(
         &args.backbone,
         cfg.first_trained_layer,
