@@ -155,7 +155,6 @@ pub fn run(
     // Articles wait here until enough sentences are queued for the models
     // to batch across articles; records are written in input order.
     let mut queue: Vec<Queued> = Vec::new();
-    let mut queued_sentences = 0;
     for file in &files {
         let source_file = file.path.display().to_string();
         let mut ids = Vec::new();
@@ -177,41 +176,24 @@ pub fn run(
             seen.insert(article.id.clone(), article.source.clone());
             ids.push(article.id.clone());
             let hash = article.content_hash();
-            let reuse = match store.freshness(&article.id, &hash, &fingerprint)? {
-                Freshness::Unchanged => {
-                    if let Some(record) = store.record(&article.id)? {
-                        tracing::debug!("{}: unchanged", article.source);
-                        if queue.is_empty() {
-                            writer.article(&record)?;
-                            summary.unchanged += 1;
-                        } else {
-                            queue.push(Queued::Unchanged(record));
-                            if queue.len() >= QUEUE_ARTICLES {
-                                flush(
-                                    &mut queue,
-                                    stages,
-                                    &mut store,
-                                    run_id,
-                                    &fingerprint,
-                                    &mut writer,
-                                    &mut summary,
-                                )?;
-                                queued_sentences = 0;
-                            }
-                        }
-                        continue;
-                    }
-                    None
-                }
+            // An unchanged article is written as stored; one whose only change
+            // is the stance stage keeps its sentences, entities and actors.
+            let (mut unchanged, mut reuse) = (None, None);
+            match store.freshness(&article.id, &hash, &fingerprint)? {
+                Freshness::Unchanged => unchanged = store.record(&article.id)?,
                 Freshness::Restaged(stored) if front(&stored) == front(&fingerprint) => {
-                    store.record(&article.id)?
+                    reuse = store.record(&article.id)?
                 }
-                _ => None,
-            };
-            let prepared = prepare(article, stages, reuse, hash, source_file.clone())?;
-            queued_sentences += prepared.sentences.len();
-            queue.push(Queued::Fresh(prepared));
-            if queued_sentences >= QUEUE_SENTENCES || queue.len() >= QUEUE_ARTICLES {
+                _ => {}
+            }
+            queue.push(match unchanged {
+                Some(record) => {
+                    tracing::debug!("{}: unchanged", article.source);
+                    Queued::Unchanged(record)
+                }
+                None => Queued::Fresh(prepare(article, stages, reuse, hash, source_file.clone())?),
+            });
+            if queue_full(&queue) {
                 flush(
                     &mut queue,
                     stages,
@@ -221,7 +203,6 @@ pub fn run(
                     &mut writer,
                     &mut summary,
                 )?;
-                queued_sentences = 0;
             }
         }
         // Only a file read to its end says which stored articles it no longer holds.
@@ -264,6 +245,18 @@ pub fn run(
 const QUEUE_SENTENCES: usize = 512;
 /// Articles queued at most (many unchanged ones among few fresh).
 const QUEUE_ARTICLES: usize = 256;
+
+/// Whether the queue holds enough sentences (or articles) to flush.
+fn queue_full(queue: &[Queued]) -> bool {
+    let sentences: usize = queue
+        .iter()
+        .map(|q| match q {
+            Queued::Fresh(p) => p.sentences.len(),
+            Queued::Unchanged(_) => 0,
+        })
+        .sum();
+    sentences >= QUEUE_SENTENCES || queue.len() >= QUEUE_ARTICLES
+}
 
 /// An article through segmentation, NER and actors, waiting for stance.
 struct Prepared {
