@@ -238,21 +238,18 @@ fn holder_of(
         .iter()
         .position(|t| !OPENERS.contains(&t.as_str()) && t != ",")
         .unwrap_or(0);
-    let pronoun = match toks.get(first).map(String::as_str) {
-        Some("he" | "she") => last_person.clone().map(|a| (a, "PER")),
-        Some("it") => last_body.clone().map(|a| (a, "GPE")),
+    // The latest fitting actor a pronoun stands for.
+    let stands_for = |t: &str| match t {
+        "he" | "she" => last_person.clone().map(|a| (a, "PER")),
+        "it" => last_body.clone().map(|a| (a, "GPE")),
         _ => None,
     };
+    let pronoun = toks.get(first).and_then(|t| stands_for(t));
     let mut candidates = mentions.clone();
     // A pronoun right before a stance verb later in the sentence ("Not only
     // did it not report…, it emphasised…") stands for the same actors.
     for (i, t) in toks.iter().enumerate().skip(first + 1) {
-        let fits = match t.as_str() {
-            "he" | "she" => last_person.clone().map(|a| (a, "PER")),
-            "it" => last_body.clone().map(|a| (a, "GPE")),
-            _ => None,
-        };
-        if let Some((actor, kind)) = fits {
+        if let Some((actor, kind)) = stands_for(t) {
             if toks.get(i + 1).is_some_and(|n| VERBS.contains(&n.as_str())) {
                 candidates.push(Mention {
                     start: i,
