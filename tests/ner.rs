@@ -250,3 +250,76 @@ fn run_finds_the_seed_actors_and_reuses_entities_when_only_stance_changes() {
         b["actors"].as_array().unwrap().len()
     );
 }
+
+/// `tag ner` prints the shipped model's own spans per line, goes on past
+/// bad lines (naming them), and `--int8` finds the same names in plain
+/// sentences.
+#[test]
+fn tag_prints_model_spans_and_skips_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sentences.jsonl");
+    std::fs::write(
+        &input,
+        "{\"text\": \"Trump met Kim Jong-un in Singapore.\"}\n\
+         not json\n\
+         {\"title\": \"no text\"}\n\
+         \n\
+         {\"text\": \"Moon Jae-in flew to Pyongyang on Tuesday.\"}\n",
+    )
+    .unwrap();
+    let tag = |extra: &[&str]| -> (std::process::Output, Vec<Value>) {
+        let out = dir.path().join(format!("tags{}.jsonl", extra.len()));
+        let mut args = vec![
+            "tag",
+            "ner",
+            input.to_str().unwrap(),
+            "--model",
+            "models/ner",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = stancemine(&args);
+        let records = read_jsonl(&out);
+        (o, records)
+    };
+    let (o, records) = tag(&[]);
+    assert_eq!(o.status.code(), Some(1), "bad lines make exit code 1");
+    let err = stderr(&o);
+    assert!(err.contains("sentences.jsonl:2: not JSON"), "{err}");
+    assert!(err.contains("sentences.jsonl:3: no \"text\""), "{err}");
+    assert_eq!(records.len(), 2, "the good lines are all written");
+    assert_eq!(records[0]["line"], 1);
+    assert_eq!(records[1]["line"], 5);
+    let spans = |r: &Value| -> Vec<(String, String)> {
+        let text: Vec<char> = r["text"].as_str().unwrap().chars().collect();
+        r["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let (a, b) = (
+                    e["start"].as_u64().unwrap() as usize,
+                    e["end"].as_u64().unwrap() as usize,
+                );
+                let t: String = text[a..b].iter().collect();
+                assert_eq!(e["text"], t.as_str(), "offsets are code points into text");
+                (e["type"].as_str().unwrap().to_string(), t)
+            })
+            .collect()
+    };
+    let first = spans(&records[0]);
+    for want in [
+        ("PER", "Trump"),
+        ("PER", "Kim Jong-un"),
+        ("GPE", "Singapore"),
+    ] {
+        assert!(
+            first.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {first:?}"
+        );
+    }
+    assert!(spans(&records[1]).contains(&("PER".into(), "Moon Jae-in".into())));
+    let (_, quantised) = tag(&["--int8"]);
+    assert_eq!(spans(&quantised[0]), first, "int8 finds the same spans");
+}

@@ -1,4 +1,4 @@
-//! `stancemine train ner` and `stancemine eval ner`.
+//! `stancemine train ner`, `stancemine eval ner` and `stancemine tag ner`.
 
 use super::stance::EpochProgress;
 use anyhow::{bail, Context};
@@ -45,6 +45,11 @@ pub struct TrainArgs {
     pub max_length: usize,
     #[arg(long)]
     pub version: Option<String>,
+    /// Also train each word's later pieces (to continue its label), so
+    /// decoders that read every piece (Hugging Face's aggregation "simple")
+    /// split fewer words. By default only a word's first piece is trained.
+    #[arg(long)]
+    pub label_all_pieces: bool,
 }
 
 #[derive(clap::Args)]
@@ -59,6 +64,10 @@ pub struct EvalArgs {
     /// Write `token<TAB>gold<TAB>pred` lines, a blank line between sentences.
     #[arg(long)]
     pub predictions: Option<PathBuf>,
+    /// Run the encoders' linear layers in int8 (dynamic quantisation): about
+    /// twice as fast, slightly different results (see README, "Speed").
+    #[arg(long)]
+    pub int8: bool,
 }
 
 /// Map a user's CoNLL label to a type.
@@ -176,7 +185,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     let mut files = Vec::new();
     for ds in &sets {
         tracing::info!("{}", ds.summary());
-        windows.extend(ner_train::prepare(&m, ds));
+        windows.extend(ner_train::prepare(&m, ds, args.label_all_pieces));
         files.push(DataFile {
             path: ds.name.clone(),
             sha256: data_hash(ds),
@@ -232,6 +241,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         train_config: serde_json::json!({
             "train": cfg,
             "max_length": args.max_length,
+            "label_all_pieces": args.label_all_pieces,
             "epoch_losses": losses,
             "dev_span_f1_by_epoch": dev_f1,
             "train_seconds": seconds,
@@ -253,6 +263,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    stancemine::model::set_int8(args.int8);
     let ds = load(&args.data, &args.ner_data)?;
     let m = NerModel::load(&args.model)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
@@ -272,9 +283,128 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let out = serde_json::json!({
         "data": args.data,
         "model": args.model.display().to_string(),
-        "model_version": m.version(),
+        "model_version": stancemine::model::run_version(m.version()),
         "report": report,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct TagArgs {
+    /// Sentences: JSONL with a "text" field per line, or plain text, one
+    /// sentence per line.
+    pub input: PathBuf,
+    #[arg(long, default_value = "models/ner")]
+    pub model: PathBuf,
+    /// Output JSONL (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Run the encoders' linear layers in int8 (dynamic quantisation).
+    #[arg(long)]
+    pub int8: bool,
+    /// Label every word piece, as Hugging Face's pipeline with aggregation
+    /// "simple" does (spans may start or end inside a word), instead of each
+    /// word by its first piece as `run` does.
+    #[arg(long)]
+    pub by_piece: bool,
+}
+
+/// Sentences read per model call: batches of similar lengths, flat memory.
+const TAG_CHUNK: usize = 1024;
+
+/// `stancemine tag ner`: the model's own entity spans for each input line,
+/// before the clean-up `run` applies (edge punctuation, lower-case spans)
+/// and before actor linking. Returns whether every line was read.
+pub fn tag(args: TagArgs) -> anyhow::Result<bool> {
+    use std::io::BufRead;
+    stancemine::model::set_int8(args.int8);
+    let annotator = stancemine::ner::annotate::NerAnnotator::open(&args.model, args.batch_size)
+        .with_context(|| format!("cannot open {}", args.model.display()))?;
+    let input = std::fs::File::open(&args.input)
+        .with_context(|| format!("cannot open {}", args.input.display()))?;
+    let jsonl = args.input.extension().is_some_and(|e| e == "jsonl");
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut all_read = true;
+    let mut chunk: Vec<(usize, String)> = Vec::new();
+    let flush = |chunk: &mut Vec<(usize, String)>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+        let spans = if args.by_piece {
+            annotator.model_spans_by_piece(&texts)?
+        } else {
+            annotator.model_spans(&texts)?
+        };
+        for ((line, text), spans) in chunk.iter().zip(spans) {
+            let chars: Vec<char> = text.chars().collect();
+            let entities: Vec<serde_json::Value> = spans
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "type": s.kind,
+                        "start": s.start,
+                        "end": s.end,
+                        "text": chars[s.start..s.end].iter().collect::<String>(),
+                        "score": s.score(),
+                    })
+                })
+                .collect();
+            let record = serde_json::json!({"line": line, "text": text, "entities": entities});
+            writeln!(out, "{record}")?;
+        }
+        chunk.clear();
+        Ok(())
+    };
+    for (i, line) in std::io::BufReader::new(input).split(b'\n').enumerate() {
+        let n = i + 1;
+        let where_ = || format!("{}:{n}", args.input.display());
+        let bytes = line.with_context(|| format!("cannot read {}", where_()))?;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                tracing::error!("{}: not UTF-8, skipped", where_());
+                all_read = false;
+                continue;
+            }
+        };
+        let text = text.trim_end_matches('\r');
+        let text = if jsonl {
+            if text.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) => match v.get("text").and_then(|t| t.as_str()) {
+                    Some(t) => t.to_string(),
+                    None => {
+                        tracing::error!("{}: no \"text\" string, skipped", where_());
+                        all_read = false;
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    tracing::error!("{}: not JSON ({e}), skipped", where_());
+                    all_read = false;
+                    continue;
+                }
+            }
+        } else {
+            text.to_string()
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        chunk.push((n, text));
+        if chunk.len() >= TAG_CHUNK {
+            flush(&mut chunk, &mut *out)?;
+        }
+    }
+    flush(&mut chunk, &mut *out)?;
+    out.flush()?;
+    Ok(all_read)
 }

@@ -430,8 +430,32 @@ pub fn write_dir(
     std::fs::rename(&kept, out).map_err(io(out))
 }
 
-/// The fused inference forward over a loaded model's weights; None (with
-/// a warning) when the config has no fused form, and rust-bert's is used.
+/// Whether models loaded from now on run their linears in int8 (`--int8`).
+/// A process setting, like libtorch's thread count: set once by the
+/// command line before any model is loaded.
+static INT8: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_int8(on: bool) {
+    INT8.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn int8() -> bool {
+    INT8.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A model version as outputs and the store record it: int8 inference
+/// gives (slightly) different results, so it is a different version.
+pub fn run_version(version: &str) -> String {
+    if int8() {
+        format!("{version}+int8")
+    } else {
+        version.to_string()
+    }
+}
+
+/// The fused inference forward over a loaded model's weights (int8 when
+/// [`int8`] is set); None (with a warning) when the config has no fused
+/// form, and rust-bert's is used.
 pub fn fused_encoder(
     vs: &nn::VarStore,
     config: &ModelConfig,
@@ -444,7 +468,12 @@ pub fn fused_encoder(
             encoder::FusedEncoder::from_vars(vs, "bert.", &bert).map_err(|e| e.to_string())
         });
     match built {
-        Ok(f) => Some(f),
+        Ok(mut f) => {
+            if int8() {
+                f.quantize_int8();
+            }
+            Some(f)
+        }
         Err(e) => {
             tracing::warn!("{}: slower forward used: {e}", dir.display());
             None

@@ -31,7 +31,7 @@ impl NerAnnotator {
         let (config, _) = crate::model::open_dir(dir, "ner", &refs)?;
         Ok(NerAnnotator {
             dir: dir.to_path_buf(),
-            version: config.stancemine.version,
+            version: crate::model::run_version(&config.stancemine.version),
             model: OnceCell::new(),
             batch_size,
         })
@@ -55,60 +55,179 @@ impl NerAnnotator {
         Ok(self.model.get_or_init(|| m))
     }
 
-    /// Entity mentions in `sentences` (offsets into the article text, in
-    /// text order), all sentences in one batched call.
-    pub fn annotate(&self, sentences: &[Sentence]) -> crate::model::Result<Vec<Entity>> {
+    /// The model's own spans for each text, before any clean-up: words
+    /// cut as in training, each word labelled by its first piece, spans
+    /// decoded leniently. Offsets are code points into each text.
+    pub fn model_spans(&self, texts: &[&str]) -> crate::model::Result<Vec<Vec<ModelSpan>>> {
         let model = self.model()?;
-        let words: Vec<Vec<(usize, usize)>> = sentences.iter().map(|s| words(&s.text)).collect();
-        let texts: Vec<Vec<char>> = sentences.iter().map(|s| s.text.chars().collect()).collect();
-        let word_strings: Vec<Vec<String>> = words
-            .iter()
-            .zip(&texts)
-            .map(|(ws, chars)| {
+        let mut all_words = Vec::with_capacity(texts.len());
+        let mut word_strings = Vec::with_capacity(texts.len());
+        for text in texts {
+            let chars: Vec<char> = text.chars().collect();
+            let ws = words(text);
+            word_strings.push(
                 ws.iter()
-                    .map(|&(a, b)| chars[a..b].iter().collect())
+                    .map(|&(a, b)| chars[a..b].iter().collect::<String>())
+                    .collect::<Vec<_>>(),
+            );
+            all_words.push(ws);
+        }
+        let tags = super::train::predict_words(model, &word_strings, self.batch_size);
+        Ok(tags
+            .iter()
+            .zip(&all_words)
+            .zip(&word_strings)
+            .map(|((tags, ws), strings)| {
+                let plain: Vec<Tag> = tags.iter().map(|(t, _)| *t).collect();
+                spans(&plain)
+                    .into_iter()
+                    .map(|span| ModelSpan {
+                        kind: span.ty.as_str(),
+                        start: ws[span.start].0,
+                        end: ws[span.end - 1].1,
+                        words: strings[span.start..span.end].to_vec(),
+                        word_starts: ws[span.start..span.end].iter().map(|w| w.0).collect(),
+                        word_ends: ws[span.start..span.end].iter().map(|w| w.1).collect(),
+                        word_scores: tags[span.start..span.end].iter().map(|(_, p)| *p).collect(),
+                    })
                     .collect()
             })
-            .collect();
-        let tags = super::train::predict_words(model, &word_strings, self.batch_size);
+            .collect())
+    }
+
+    /// The model's spans decoded piece by piece, as Hugging Face's
+    /// token-classification pipeline does with aggregation "simple": each
+    /// word piece takes its own label, so a span can start or end inside a
+    /// word. Only to compare with that pipeline (`make bench`); `run` reads
+    /// each word's first piece ([`Self::model_spans`]).
+    pub fn model_spans_by_piece(
+        &self,
+        texts: &[&str],
+    ) -> crate::model::Result<Vec<Vec<ModelSpan>>> {
+        let model = self.model()?;
+        // Per sentence: its windows, and per piece its text range.
+        let mut seqs = Vec::new();
+        let mut owner = Vec::new();
+        let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(texts.len());
+        let mut texts_chars: Vec<Vec<char>> = Vec::with_capacity(texts.len());
+        for (si, text) in texts.iter().enumerate() {
+            let chars: Vec<char> = text.chars().collect();
+            let ws = words(text);
+            let strings: Vec<String> = ws
+                .iter()
+                .map(|&(a, b)| chars[a..b].iter().collect())
+                .collect();
+            let (p, offsets) = model.pieces_with_offsets(&strings);
+            ranges.push(
+                p.words
+                    .iter()
+                    .zip(&offsets)
+                    .map(|(w, &(a, b))| {
+                        let start = w.map_or(0, |w| ws[w].0);
+                        (start + a, start + b)
+                    })
+                    .collect(),
+            );
+            for r in super::train::windows(&p.words, model.max_length()) {
+                seqs.push(model.with_specials(&p.ids[r.clone()], &p.words[r]));
+                owner.push(si);
+            }
+            texts_chars.push(chars);
+        }
+        let probs = model.predict_pieces(&seqs, self.batch_size);
+        let mut tags: Vec<Vec<(Tag, f32)>> = vec![Vec::new(); texts.len()];
+        for (p, &si) in probs.iter().zip(&owner) {
+            // Drop [CLS] and [SEP]; windows of a sentence come in order.
+            for piece in &p[1..p.len().saturating_sub(1)] {
+                let best = crate::metrics::argmax(piece);
+                tags[si].push((super::model::index_tag(best), piece[best]));
+            }
+        }
+        Ok(tags
+            .iter()
+            .zip(&ranges)
+            .zip(&texts_chars)
+            .map(|((tags, ranges), chars)| {
+                let plain: Vec<Tag> = tags.iter().map(|(t, _)| *t).collect();
+                spans(&plain)
+                    .into_iter()
+                    .map(|span| {
+                        let (start, end) = (ranges[span.start].0, ranges[span.end - 1].1);
+                        ModelSpan {
+                            kind: span.ty.as_str(),
+                            start,
+                            end,
+                            words: vec![chars[start..end].iter().collect()],
+                            word_starts: vec![start],
+                            word_ends: vec![end],
+                            word_scores: tags[span.start..span.end]
+                                .iter()
+                                .map(|(_, p)| *p)
+                                .collect(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Entity mentions in `sentences` (offsets into the article text, in
+    /// text order), all sentences in one batched call. The model's spans
+    /// lose punctuation at their edges ("-Kim" in "Trump-Kim" is not part of
+    /// a name), and spans with no capital letter or digit are dropped.
+    pub fn annotate(&self, sentences: &[Sentence]) -> crate::model::Result<Vec<Entity>> {
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        let spans = self.model_spans(&texts)?;
         let mut out = Vec::new();
-        for (si, sentence) in sentences.iter().enumerate() {
-            let plain: Vec<Tag> = tags[si].iter().map(|(t, _)| *t).collect();
-            for mut span in spans(&plain) {
-                // Punctuation at the edges ("-Kim" in "Trump-Kim") is not part of a name.
-                let word = |w: usize| &word_strings[si][w];
+        for (sentence, spans) in sentences.iter().zip(spans) {
+            let chars: Vec<char> = sentence.text.chars().collect();
+            for span in spans {
                 let is_punct = |w: &String| !w.chars().any(char::is_alphanumeric);
-                while span.start < span.end && is_punct(word(span.start)) {
-                    span.start += 1;
-                }
-                while span.end > span.start && is_punct(word(span.end - 1)) {
-                    span.end -= 1;
-                }
-                if span.start == span.end {
+                let (Some(first), Some(last)) = (
+                    span.words.iter().position(|w| !is_punct(w)),
+                    span.words.iter().rposition(|w| !is_punct(w)),
+                ) else {
                     continue;
-                }
-                let (a, _) = words[si][span.start];
-                let (_, b) = words[si][span.end - 1];
-                let text: String = texts[si][a..b].iter().collect();
+                };
+                let (a, b) = (span.word_starts[first], span.word_ends[last]);
+                let text: String = chars[a..b].iter().collect();
                 if !text.chars().any(|c| c.is_uppercase() || c.is_ascii_digit()) {
                     continue;
                 }
-                let score = tags[si][span.start..span.end]
-                    .iter()
-                    .map(|(_, p)| p)
-                    .sum::<f32>()
-                    / (span.end - span.start) as f32;
                 out.push(Entity {
                     text,
-                    kind: span.ty.as_str().to_string(),
+                    kind: span.kind.to_string(),
                     start: sentence.start + a,
                     end: sentence.start + b,
-                    score,
+                    score: span.word_scores[first..=last].iter().sum::<f32>()
+                        / (last + 1 - first) as f32,
                     actor: None,
                 });
             }
         }
         Ok(out)
+    }
+}
+
+/// One entity span as the model found it (see [`NerAnnotator::model_spans`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSpan {
+    pub kind: &'static str,
+    /// Code-point offsets into the text, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    /// The span's words and their offsets.
+    pub words: Vec<String>,
+    pub word_starts: Vec<usize>,
+    pub word_ends: Vec<usize>,
+    /// The probability of each word's label.
+    pub word_scores: Vec<f32>,
+}
+
+impl ModelSpan {
+    /// Mean probability of the words' labels.
+    pub fn score(&self) -> f32 {
+        self.word_scores.iter().sum::<f32>() / self.word_scores.len() as f32
     }
 }
 

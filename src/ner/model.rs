@@ -154,6 +154,28 @@ impl NerModel {
         Pieces { ids, words: map }
     }
 
+    /// [`Self::pieces_of_words`] plus each piece's character range within
+    /// its word (an `[UNK]` for an empty encoding spans the whole word).
+    pub fn pieces_with_offsets(&self, words: &[String]) -> (Pieces, Vec<(usize, usize)>) {
+        let mut ids = Vec::new();
+        let mut map = Vec::new();
+        let mut offsets = Vec::new();
+        for (w, word) in words.iter().enumerate() {
+            if let Ok(e) = self.tokenizer.encode_char_offsets(word.as_str(), false) {
+                if e.get_ids().is_empty() {
+                    ids.push(100); // [UNK]
+                    map.push(Some(w));
+                    offsets.push((0, word.chars().count()));
+                } else {
+                    ids.extend(e.get_ids().iter().map(|&i| i as i64));
+                    map.extend(std::iter::repeat_n(Some(w), e.get_ids().len()));
+                    offsets.extend_from_slice(e.get_offsets());
+                }
+            }
+        }
+        (Pieces { ids, words: map }, offsets)
+    }
+
     /// Add [CLS]/[SEP] around a window of pieces.
     pub fn with_specials(&self, ids: &[i64], words: &[Option<usize>]) -> Pieces {
         let cls = self.tokenizer.token_to_id("[CLS]").unwrap_or(101) as i64;
