@@ -1,8 +1,11 @@
 //! Training and scoring the NER model with the shared machinery in
 //! [`crate::train`].
 //!
-//! Sub-words: a word's label goes on its first piece; the other pieces are
-//! not scored in training, and a word's prediction is its first piece's.
+//! Sub-words: a word's label goes on its first piece, and a word's
+//! prediction is its first piece's. The other pieces are not scored, or,
+//! with `all_pieces`, trained to continue the word's label (`B-X` → `I-X`,
+//! as Hugging Face's examples do), so that decoders reading every piece (its
+//! pipeline's aggregation "simple") split fewer words.
 //! Long sentences are cut into windows at word boundaries.
 //!
 //! Missing types: a data set that never annotates, say, NORP tags NORP
@@ -61,8 +64,16 @@ pub fn allowed_mask(tag: Tag, labelled: &[EntityType]) -> u16 {
     m
 }
 
+/// The label of a word's second and later pieces.
+fn continuation(tag: Tag) -> Tag {
+    match tag {
+        Tag::B(t) | Tag::I(t) => Tag::I(t),
+        Tag::O => Tag::O,
+    }
+}
+
 /// Training windows for a data set.
-pub fn prepare(model: &NerModel, ds: &Dataset) -> Vec<Window> {
+pub fn prepare(model: &NerModel, ds: &Dataset, all_pieces: bool) -> Vec<Window> {
     let mut out = Vec::new();
     for s in &ds.sentences {
         let p = model.pieces_of_words(&s.tokens);
@@ -75,6 +86,9 @@ pub fn prepare(model: &NerModel, ds: &Dataset) -> Vec<Window> {
                 prev = *w;
                 allowed.push(match (first, w) {
                     (true, Some(w)) => allowed_mask(s.tags[*w], &ds.labelled),
+                    (false, Some(w)) if all_pieces => {
+                        allowed_mask(continuation(s.tags[*w]), &ds.labelled)
+                    }
                     _ => 0,
                 });
             }
@@ -232,5 +246,13 @@ mod tests {
             allowed_mask(Tag::B(EntityType::Per), &[]),
             1 << tag_index(Tag::B(EntityType::Per))
         );
+    }
+
+    #[test]
+    fn later_pieces_continue_their_word() {
+        let per = EntityType::Per;
+        assert_eq!(continuation(Tag::B(per)), Tag::I(per));
+        assert_eq!(continuation(Tag::I(per)), Tag::I(per));
+        assert_eq!(continuation(Tag::O), Tag::O);
     }
 }
