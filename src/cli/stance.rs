@@ -21,7 +21,7 @@ pub struct TrainArgs {
     /// Training data (JSONL labelled sentences); several files are concatenated.
     /// With --from: the base data replayed beside the new annotations
     /// (default data/stance/train.jsonl).
-    #[arg(long, num_args = 1.., required_unless_present = "from")]
+    #[arg(long, num_args = 1.., required_unless_present_any = ["from", "public_data"])]
     pub data: Vec<PathBuf>,
     /// Continue training this model directory (e.g. models/stance, the
     /// active model) instead of starting from the backbone.
@@ -75,6 +75,11 @@ pub struct TrainArgs {
     /// Version name recorded with every prediction (default: from the date and seed).
     #[arg(long)]
     pub version: Option<String>,
+    /// Start from this stance model's weights (e.g. one trained on NLI
+    /// pairs) instead of the bare backbone; otherwise a fresh run (dev, test,
+    /// epochs as given). Unlike --from, nothing is replayed or compared.
+    #[arg(long, conflicts_with = "from")]
+    pub init: Option<PathBuf>,
     /// Extra training data whose `target` is free text (public multi-topic
     /// sets such as VAST or IBM Claim Stance); not checked against --targets.
     #[arg(long, num_args = 1.., conflicts_with = "from")]
@@ -106,6 +111,10 @@ pub struct EvalArgs {
     /// Score only the lines for this target.
     #[arg(long)]
     pub target: Option<String>,
+    /// Run the encoders' linear layers in int8 (dynamic quantisation): about
+    /// twice as fast, slightly different results (see README, "Speed").
+    #[arg(long)]
+    pub int8: bool,
 }
 
 pub fn data_file(path: &Path, n: usize, role: &str) -> anyhow::Result<DataFile> {
@@ -190,6 +199,18 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
         &version,
     )
     .context("cannot build the stance model from the backbone")?;
+    let mut notes = vec![];
+    if let Some(init) = &args.init {
+        let (init_config, _) = stancemine::model::open_dir(init, "stance", &data::LABELS)
+            .with_context(|| format!("--init {}", init.display()))?;
+        stancemine::model::load_weights(&m.vs, init, &init_config)
+            .with_context(|| format!("cannot load --init {}", init.display()))?;
+        tracing::info!("starting from {}", init_config.stancemine.version);
+        notes.push(format!(
+            "Initialised from {} (--init; its model card lists its data).",
+            init_config.stancemine.version
+        ));
+    }
     let started = std::time::Instant::now();
     let prepared = stance_train::prepare(&m, &train_data, &targets);
     let dev_prepared = dev.as_ref().map(|d| stance_train::prepare(&m, d, &targets));
@@ -260,7 +281,7 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
         }),
         data: files,
         metrics,
-        notes: vec![],
+        notes,
         files: Default::default(),
         parent: None,
         comparison: vec![],
@@ -275,6 +296,7 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    stancemine::model::set_int8(args.int8);
     let targets = Targets::load(&args.targets)?;
     let mut data = data::read(&args.data, true)?;
     if let Some(t) = &args.target {
@@ -309,7 +331,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let out = serde_json::json!({
         "data": args.data.display().to_string(),
         "model": args.model.display().to_string(),
-        "model_version": m.version(),
+        "model_version": stancemine::model::run_version(m.version()),
         "target": args.target,
         "report": report,
     });
