@@ -66,12 +66,37 @@ rm -rf "$work/out"
 timed "$work/cold.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args[@]}"
 say "stancemine: unchanged re-run"
 timed "$work/rerun.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args[@]}"
+say "stancemine: cold run with --int8"
+rm -rf "$work/out-int8"
+timed "$work/cold-int8.json" "$bin" run "$work/corpus" --out "$work/out-int8" "${run_args[@]}" --int8
+
+# The NER model's own spans (before run's clean-up and actor linking), which
+# is what HF's pipeline gives. Decoded piece by piece like HF's aggregation
+# "simple", they check the forward itself; decoded word by word (run's way),
+# they show how far the two decodings differ, and what int8 changes.
+"$py" benches/sentences.py "$work/out/articles.jsonl" "$work/sentences.jsonl"
+ner_tags=()
+if $with_ner; then
+    say "stancemine: NER model spans of every sentence (by piece; by word, f32 and int8)"
+    tag=("$bin" -q tag ner "$work/sentences.jsonl" --model "$models/ner" --threads "$threads")
+    "${tag[@]}" --by-piece --out "$work/ner-tags-piece.jsonl"
+    "${tag[@]}" --out "$work/ner-tags.jsonl"
+    "${tag[@]}" --int8 --out "$work/ner-tags-int8.jsonl"
+    ner_tags=(--ner-tags "$work/ner-tags-piece.jsonl" --ner-word-tags "$work/ner-tags.jsonl")
+fi
+# int8's accuracy change on the domain test split (the labels it changes).
+for v in f32 int8; do
+    flag=()
+    [ "$v" = int8 ] && flag=(--int8)
+    "$bin" -q eval stance --data data/stance/test.jsonl --model "$models/stance" \
+        --threads "$threads" "${flag[@]}" > "$work/eval-test-$v.json"
+done
 
 say "Hugging Face pipelines over the same sentences"
 timed "$work/hf-time.json" "$py" benches/hf_run.py \
     --articles "$work/out/articles.jsonl" --targets targets.toml \
     --ner-model "$models/ner/hf" --stance-model "$models/stance/hf" \
-    --threads "$threads" --out "$work/hf.json"
+    --threads "$threads" "${ner_tags[@]}" --out "$work/hf.json"
 
 rss_runs=()
 for n in $rss_articles; do

@@ -3,7 +3,16 @@ sentences stancemine wrote, with the same weights (the exported HF model
 directories), timed; then label agreement with stancemine's output.
 
 Usage: hf_run.py --articles OUT/articles.jsonl --targets targets.toml
-                 --ner-model DIR --stance-model DIR --threads N --out JSON
+                 --ner-model DIR --stance-model DIR --threads N
+                 [--ner-tags PIECE_TAGS.jsonl --ner-word-tags WORD_TAGS.jsonl]
+                 --out JSON
+
+NER agreement is checked against --ner-tags (`stancemine tag ner --by-piece`
+over the same sentences: the model's own spans, decoded piece by piece as
+aggregation "simple" does), since `run` reads each word's first piece,
+cleans spans up and links actors after the model, which HF's pipeline does
+not. --ner-word-tags (`tag ner`, run's decoding) gives the share of
+sentences where the two decodings find the same spans.
 """
 
 import argparse
@@ -43,6 +52,15 @@ def read_articles(path):
     return sentences, ran_ner
 
 
+def read_tags(path):
+    """Per sentence, the set of (type, start, end) spans `stancemine tag ner` wrote."""
+    with open(path, encoding="utf-8") as f:
+        return [
+            {(e["type"], e["start"], e["end"]) for e in json.loads(line)["entities"]}
+            for line in f
+        ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", required=True)
@@ -51,6 +69,8 @@ def main() -> None:
     ap.add_argument("--stance-model", required=True)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--ner-tags")
+    ap.add_argument("--ner-word-tags")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -97,16 +117,28 @@ def main() -> None:
             stance_agree += ours == stance_out[ti * n + si]["label"]
     ner_agree = 0
     ner_disagreements = []
+    ours_by_sentence = [s["entities"] for s in sentences]
+    if args.ner_tags:
+        ours_by_sentence = read_tags(args.ner_tags)
+        if len(ours_by_sentence) != n:
+            raise SystemExit(f"{args.ner_tags}: {len(ours_by_sentence)} sentences, expected {n}")
+    word_decoding_agree = None
+    if ran_ner and args.ner_word_tags:
+        words = read_tags(args.ner_word_tags)
+        word_decoding_agree = sum(
+            w == {(e["entity_group"], e["start"], e["end"]) for e in ents}
+            for w, ents in zip(words, ner_out)
+        ) / n
     if ran_ner:
-        for s, ents in zip(sentences, ner_out):
+        for s, ours, ents in zip(sentences, ours_by_sentence, ner_out):
             theirs = {(e["entity_group"], e["start"], e["end"]) for e in ents}
-            if theirs == s["entities"]:
+            if theirs == ours:
                 ner_agree += 1
             elif len(ner_disagreements) < 5:
                 ner_disagreements.append(
                     {
                         "sentence": s["text"],
-                        "stancemine": sorted(s["entities"]),
+                        "stancemine": sorted(ours),
                         "hf": sorted(theirs),
                     }
                 )
@@ -127,6 +159,8 @@ def main() -> None:
             "stance_pairs": stance_total,
             "stance": stance_agree / stance_total if stance_total else None,
             "ner_sentences": n if ran_ner else 0,
+            "ner_compared_with": "stancemine tag ner --by-piece (model spans)" if args.ner_tags else "run entities",
+            "ner_word_decoding_vs_hf_simple": word_decoding_agree,
             "ner": ner_agree / n if ran_ner and n else None,
             "ner_examples": ner_disagreements,
         },

@@ -25,6 +25,50 @@ def count(articles_jsonl):
     return articles, sentences
 
 
+def labels(articles_jsonl):
+    """(article id, sentence index, target) → stance label of a run."""
+    out = {}
+    with open(articles_jsonl, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            for i, s in enumerate(r["sentences"]):
+                for t, v in s.get("stance", {}).items():
+                    out[(r["id"], i, t)] = v["label"]
+    return out
+
+
+def span_sets(tags_jsonl):
+    with open(tags_jsonl, encoding="utf-8") as f:
+        return [
+            {(e["type"], e["start"], e["end"]) for e in json.loads(line)["entities"]}
+            for line in f
+        ]
+
+
+def int8_section(d):
+    """int8 against f32 on the same sentences, and on the domain test split."""
+    cold = load(f"{d}/cold-int8.json")
+    ours, theirs = labels(f"{d}/out/articles.jsonl"), labels(f"{d}/out-int8/articles.jsonl")
+    same = sum(ours[k] == theirs.get(k) for k in ours)
+    section = {
+        "seconds": cold["seconds"],
+        "peak_rss_mb": cold["max_rss_kb"] / 1024,
+        "stance_label_agreement_with_f32": same / len(ours) if ours else None,
+        "stance_pairs": len(ours),
+    }
+    if os.path.exists(f"{d}/ner-tags-int8.jsonl"):
+        a, b = span_sets(f"{d}/ner-tags.jsonl"), span_sets(f"{d}/ner-tags-int8.jsonl")
+        section["ner_sentence_agreement_with_f32"] = sum(x == y for x, y in zip(a, b)) / len(a)
+    test = {}
+    for v in ("f32", "int8"):
+        r = load(f"{d}/eval-test-{v}.json")["report"]
+        test[v] = {"macro_f1": r["macro_f1"], "f_avg": r["f_avg"], "accuracy": r["accuracy"], "n": r["n"]}
+    test["macro_f1_change"] = test["int8"]["macro_f1"] - test["f32"]["macro_f1"]
+    test["f_avg_change"] = test["int8"]["f_avg"] - test["f32"]["f_avg"]
+    section["domain_test_split"] = test
+    return section
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -57,6 +101,9 @@ def main() -> None:
     hf, hf_time = load(f"{d}/hf.json"), load(f"{d}/hf-time.json")
     articles, sentences = count(f"{d}/out/articles.jsonl")
     sm_rate = sentences / cold["seconds"] if cold["seconds"] else float("inf")
+    int8 = int8_section(d)
+    int8_rate = sentences / int8["seconds"] if int8["seconds"] else float("inf")
+    int8["sentences_per_second"] = int8_rate
     rss = {}
     for n in args.rss_articles:
         r = load(f"{d}/rss-{n}.json")
@@ -98,7 +145,9 @@ def main() -> None:
             "batch_size": hf["batch_size"],
             "peak_rss_mb": hf_time["max_rss_kb"] / 1024,
         },
+        "stancemine_int8": int8,
         "throughput_ratio": sm_rate / hf["sentences_per_second"],
+        "throughput_ratio_int8": int8_rate / hf["sentences_per_second"],
         "peak_rss_ratio": cold["max_rss_kb"] / hf_time["max_rss_kb"],
         "rerun": {
             "cold_seconds": cold["seconds"],
@@ -128,7 +177,19 @@ def main() -> None:
         f"(NER {rate(hf['ner_sentences_per_second'])}, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
         f"peak RSS {hf_time['max_rss_kb'] / 1024:.0f} MB"
     )
-    print(f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f}")
+    print(
+        f"stancemine run --int8: {int8['seconds']:.1f} s, {int8_rate:.1f} sentences/s, "
+        f"peak RSS {int8['peak_rss_mb']:.0f} MB"
+    )
+    print(f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f} (f32), "
+          f"{results['throughput_ratio_int8']:.2f} (--int8)")
+    t = int8["domain_test_split"]
+    print(
+        f"int8 vs f32: stance labels {pct(int8['stance_label_agreement_with_f32'])} the same, "
+        f"NER spans {pct(int8.get('ner_sentence_agreement_with_f32'))} of sentences the same; "
+        f"domain test macro-F1 {t['f32']['macro_f1']:.3f} -> {t['int8']['macro_f1']:.3f}, "
+        f"F_avg {t['f32']['f_avg']:.3f} -> {t['int8']['f_avg']:.3f}"
+    )
     print(
         f"unchanged re-run: {rerun['seconds']:.2f} s = "
         f"{100 * results['rerun']['rerun_fraction']:.1f} % of the cold run"
@@ -140,7 +201,8 @@ def main() -> None:
         )
     print(
         f"agreement: stance {pct(a['stance'])} of {a['stance_pairs']} (target, sentence) pairs; "
-        f"NER {pct(a['ner'])} of {a['ner_sentences']} sentences"
+        f"NER {pct(a['ner'])} of {a['ner_sentences']} sentences "
+        f"(same decoding; run's word-level decoding vs HF 'simple': {pct(a.get('ner_word_decoding_vs_hf_simple'))})"
     )
     print(f"written: {d}/results.json")
 
