@@ -66,9 +66,10 @@ rm -rf "$work/out"
 timed "$work/cold.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args[@]}"
 say "stancemine: unchanged re-run"
 timed "$work/rerun.json" "$bin" run "$work/corpus" --out "$work/out" "${run_args[@]}"
-say "stancemine: cold run with --int8"
-rm -rf "$work/out-int8"
+say "stancemine: cold runs with --int8 (stance) and --int8=stance,ner"
+rm -rf "$work/out-int8" "$work/out-int8-all"
 timed "$work/cold-int8.json" "$bin" run "$work/corpus" --out "$work/out-int8" "${run_args[@]}" --int8
+timed "$work/cold-int8-all.json" "$bin" run "$work/corpus" --out "$work/out-int8-all" "${run_args[@]}" --int8=stance,ner
 
 # The NER model's own spans (before run's clean-up and actor linking), which
 # is what HF's pipeline gives. Decoded piece by piece like HF's aggregation

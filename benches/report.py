@@ -50,9 +50,15 @@ def int8_section(d):
     cold = load(f"{d}/cold-int8.json")
     ours, theirs = labels(f"{d}/out/articles.jsonl"), labels(f"{d}/out-int8/articles.jsonl")
     same = sum(ours[k] == theirs.get(k) for k in ours)
+    all_cold = load(f"{d}/cold-int8-all.json")
     section = {
+        "models": "stance (run --int8)",
         "seconds": cold["seconds"],
         "peak_rss_mb": cold["max_rss_kb"] / 1024,
+        "stance_and_ner": {
+            "seconds": all_cold["seconds"],
+            "peak_rss_mb": all_cold["max_rss_kb"] / 1024,
+        },
         "stance_label_agreement_with_f32": same / len(ours) if ours else None,
         "stance_pairs": len(ours),
     }
@@ -104,6 +110,8 @@ def main() -> None:
     int8 = int8_section(d)
     int8_rate = sentences / int8["seconds"] if int8["seconds"] else float("inf")
     int8["sentences_per_second"] = int8_rate
+    all8 = int8["stance_and_ner"]
+    all8["sentences_per_second"] = sentences / all8["seconds"] if all8["seconds"] else float("inf")
     rss = {}
     for n in args.rss_articles:
         r = load(f"{d}/rss-{n}.json")
@@ -148,6 +156,7 @@ def main() -> None:
         "stancemine_int8": int8,
         "throughput_ratio": sm_rate / hf["sentences_per_second"],
         "throughput_ratio_int8": int8_rate / hf["sentences_per_second"],
+        "throughput_ratio_int8_stance_and_ner": all8["sentences_per_second"] / hf["sentences_per_second"],
         "peak_rss_ratio": cold["max_rss_kb"] / hf_time["max_rss_kb"],
         "rerun": {
             "cold_seconds": cold["seconds"],
@@ -181,12 +190,19 @@ def main() -> None:
         f"stancemine run --int8: {int8['seconds']:.1f} s, {int8_rate:.1f} sentences/s, "
         f"peak RSS {int8['peak_rss_mb']:.0f} MB"
     )
-    print(f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f} (f32), "
-          f"{results['throughput_ratio_int8']:.2f} (--int8)")
+    print(
+        f"stancemine run --int8=stance,ner: {all8['seconds']:.1f} s, "
+        f"{all8['sentences_per_second']:.1f} sentences/s, peak RSS {all8['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"throughput ratio stancemine / HF: {results['throughput_ratio']:.2f} (f32), "
+        f"{results['throughput_ratio_int8']:.2f} (--int8), "
+        f"{results['throughput_ratio_int8_stance_and_ner']:.2f} (--int8=stance,ner)"
+    )
     t = int8["domain_test_split"]
     print(
         f"int8 vs f32: stance labels {pct(int8['stance_label_agreement_with_f32'])} the same, "
-        f"NER spans {pct(int8.get('ner_sentence_agreement_with_f32'))} of sentences the same; "
+        f"NER spans (--int8=stance,ner) {pct(int8.get('ner_sentence_agreement_with_f32'))} of sentences the same; "
         f"domain test macro-F1 {t['f32']['macro_f1']:.3f} -> {t['int8']['macro_f1']:.3f}, "
         f"F_avg {t['f32']['f_avg']:.3f} -> {t['int8']['f_avg']:.3f}"
     )

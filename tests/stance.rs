@@ -255,3 +255,47 @@ fn fused_inference_and_tokenising_once_match_the_reference_path() {
         }
     }
 }
+
+/// `run --int8` records its own model version (so switching recomputes) and
+/// labels the seed's sentences almost as the f32 model does.
+#[test]
+fn int8_run_is_its_own_version_and_stays_close_to_f32() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let seed = seed();
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec!["run", seed.to_str().unwrap(), "--out", o, "--no-ner"];
+        args.extend_from_slice(extra);
+        let r = stancemine(&args);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+        read_jsonl(&out.path().join("articles.jsonl"))[0].clone()
+    };
+    let full = run(&[]);
+    let int8 = run(&["--int8"]);
+    let v = |a: &Value| a["models"]["stance"].as_str().unwrap().to_string();
+    assert_eq!(
+        v(&int8),
+        format!("{}+int8", v(&full)),
+        "recomputed, not reused"
+    );
+    let labels = |a: &Value| -> Vec<String> {
+        a["sentences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["stance"]["us-dprk-dialogue"]["label"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let (a, b) = (labels(&full), labels(&int8));
+    let same = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+    assert!(
+        same * 10 >= a.len() * 9,
+        "int8 keeps at least 90 % of labels: {same} of {}",
+        a.len()
+    );
+}

@@ -263,7 +263,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
-    stancemine::model::set_int8(args.int8);
+    stancemine::model::set_int8(if args.int8 { &["ner"][..] } else { &[] });
     let ds = load(&args.data, &args.ner_data)?;
     let m = NerModel::load(&args.model)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
@@ -283,7 +283,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let out = serde_json::json!({
         "data": args.data,
         "model": args.model.display().to_string(),
-        "model_version": stancemine::model::run_version(m.version()),
+        "model_version": stancemine::model::run_version(&m.config),
         "report": report,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
@@ -320,7 +320,7 @@ const TAG_CHUNK: usize = 1024;
 /// and before actor linking. Returns whether every line was read.
 pub fn tag(args: TagArgs) -> anyhow::Result<bool> {
     use std::io::BufRead;
-    stancemine::model::set_int8(args.int8);
+    stancemine::model::set_int8(if args.int8 { &["ner"][..] } else { &[] });
     let annotator = stancemine::ner::annotate::NerAnnotator::open(&args.model, args.batch_size)
         .with_context(|| format!("cannot open {}", args.model.display()))?;
     let input = std::fs::File::open(&args.input)

@@ -296,7 +296,7 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
-    stancemine::model::set_int8(args.int8);
+    stancemine::model::set_int8(if args.int8 { &["stance"][..] } else { &[] });
     let targets = Targets::load(&args.targets)?;
     let mut data = data::read(&args.data, true)?;
     if let Some(t) = &args.target {
@@ -331,7 +331,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let out = serde_json::json!({
         "data": args.data.display().to_string(),
         "model": args.model.display().to_string(),
-        "model_version": stancemine::model::run_version(m.version()),
+        "model_version": stancemine::model::run_version(&m.config),
         "target": args.target,
         "report": report,
     });

@@ -430,26 +430,31 @@ pub fn write_dir(
     std::fs::rename(&kept, out).map_err(io(out))
 }
 
-/// Whether models loaded from now on run their linears in int8 (`--int8`).
-/// A process setting, like libtorch's thread count: set once by the
-/// command line before any model is loaded.
-static INT8: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Which tasks' models (`stance`, `ner`) loaded from now on run their
+/// linears in int8 (`--int8`). A process setting, like libtorch's thread
+/// count: set once by the command line before any model is loaded.
+static INT8: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-pub fn set_int8(on: bool) {
-    INT8.store(on, std::sync::atomic::Ordering::Relaxed);
+pub fn set_int8<S: AsRef<str>>(tasks: &[S]) {
+    let mut t = INT8.lock().unwrap_or_else(|e| e.into_inner());
+    *t = tasks.iter().map(|s| s.as_ref().to_string()).collect();
 }
 
-pub fn int8() -> bool {
-    INT8.load(std::sync::atomic::Ordering::Relaxed)
+pub fn int8(task: &str) -> bool {
+    INT8.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|t| t == task)
 }
 
 /// A model version as outputs and the store record it: int8 inference
 /// gives (slightly) different results, so it is a different version.
-pub fn run_version(version: &str) -> String {
-    if int8() {
-        format!("{version}+int8")
+pub fn run_version(config: &ModelConfig) -> String {
+    let v = &config.stancemine.version;
+    if int8(&config.stancemine.task) {
+        format!("{v}+int8")
     } else {
-        version.to_string()
+        v.to_string()
     }
 }
 
@@ -469,7 +474,7 @@ pub fn fused_encoder(
         });
     match built {
         Ok(mut f) => {
-            if int8() {
+            if int8(&config.stancemine.task) {
                 f.quantize_int8();
             }
             Some(f)

@@ -31,7 +31,7 @@ impl NerAnnotator {
         let (config, _) = crate::model::open_dir(dir, "ner", &refs)?;
         Ok(NerAnnotator {
             dir: dir.to_path_buf(),
-            version: crate::model::run_version(&config.stancemine.version),
+            version: crate::model::run_version(&config),
             model: OnceCell::new(),
             batch_size,
         })

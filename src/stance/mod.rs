@@ -44,7 +44,7 @@ impl StanceAnnotator {
         let (config, _) = crate::model::open_dir(&dir, "stance", &LABELS)?;
         Ok(StanceAnnotator {
             dir,
-            version: crate::model::run_version(&config.stancemine.version),
+            version: crate::model::run_version(&config),
             model: OnceCell::new(),
             targets,
             batch_size,
