@@ -152,56 +152,35 @@ impl Linear {
         }
     }
 
-    /// The int8 form of an f32 layer: each output row's largest weight
-    /// mapped to ±127 (one scale per row keeps small rows precise).
-    fn to_int8(&self) -> Linear {
-        match self {
-            Linear::F32 { w, b } => {
-                let scales = (w.abs().amax([1], true) / 127.0).clamp_min(1e-12);
-                let q = (w / &scales)
-                    .round()
-                    .clamp(-127.0, 127.0)
-                    .to_kind(Kind::Int8)
-                    .contiguous();
-                let col_offsets = q
-                    .to_kind(Kind::Int)
-                    .sum_dim_intlist(1, false, Kind::Int)
-                    .contiguous();
-                Linear::Int8 {
-                    packed: q.fbgemm_pack_quantized_matrix(),
-                    q,
-                    col_offsets,
-                    scales: scales.squeeze_dim(1),
-                    zero_bias: b.zeros_like(),
-                    b: b.shallow_clone(),
-                }
-            }
-            Linear::Int8 { .. } => self.shallow_clone(),
-        }
+    /// Switch an f32 layer to int8 in place: each output row's largest
+    /// weight mapped to ±127 (one scale per row keeps small rows precise).
+    /// An int8 layer stays as it is.
+    fn quantize_int8(&mut self) {
+        let Linear::F32 { w, b } = self else {
+            return;
+        };
+        let scales = (w.abs().amax([1], true) / 127.0).clamp_min(1e-12);
+        let q = (&*w / &scales)
+            .round()
+            .clamp(-127.0, 127.0)
+            .to_kind(Kind::Int8)
+            .contiguous();
+        let col_offsets = q
+            .to_kind(Kind::Int)
+            .sum_dim_intlist(1, false, Kind::Int)
+            .contiguous();
+        *self = Linear::Int8 {
+            packed: q.fbgemm_pack_quantized_matrix(),
+            q,
+            col_offsets,
+            scales: scales.squeeze_dim(1),
+            zero_bias: b.zeros_like(),
+            b: b.shallow_clone(),
+        };
     }
 
-    fn shallow_clone(&self) -> Linear {
-        match self {
-            Linear::F32 { w, b } => Linear::F32 {
-                w: w.shallow_clone(),
-                b: b.shallow_clone(),
-            },
-            Linear::Int8 {
-                q,
-                packed,
-                col_offsets,
-                scales,
-                b,
-                zero_bias,
-            } => Linear::Int8 {
-                q: q.shallow_clone(),
-                packed: packed.shallow_clone(),
-                col_offsets: col_offsets.shallow_clone(),
-                scales: scales.shallow_clone(),
-                b: b.shallow_clone(),
-                zero_bias: zero_bias.shallow_clone(),
-            },
-        }
+    fn is_int8(&self) -> bool {
+        matches!(self, Linear::Int8 { .. })
     }
 }
 
@@ -220,7 +199,6 @@ pub struct FusedEncoder {
     pooler: Option<(Tensor, Tensor)>,
     heads: i64,
     hidden: i64,
-    int8: bool,
 }
 
 /// BERT's LayerNorm epsilon (rust-bert and Hugging Face both use 1e-12).
@@ -293,7 +271,6 @@ impl FusedEncoder {
             pooler,
             heads: config.num_attention_heads,
             hidden: config.hidden_size,
-            int8: false,
         })
     }
 
@@ -357,17 +334,15 @@ impl FusedEncoder {
     /// f32. Outputs change slightly: see the README for the accuracy cost.
     pub fn quantize_int8(&mut self) {
         for l in &mut self.layers {
-            l.qkv = l.qkv.to_int8();
-            l.out = l.out.to_int8();
-            l.up = l.up.to_int8();
-            l.down = l.down.to_int8();
+            for linear in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {
+                linear.quantize_int8();
+            }
         }
-        self.int8 = true;
     }
 
     /// Whether [`Self::quantize_int8`] was applied.
     pub fn is_int8(&self) -> bool {
-        self.int8
+        self.layers.iter().any(|l| l.qkv.is_int8())
     }
 
     /// BERT's pooled [CLS] vector; panics if the store had no pooler.
