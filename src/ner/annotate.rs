@@ -105,12 +105,11 @@ impl NerAnnotator {
         texts: &[&str],
     ) -> crate::model::Result<Vec<Vec<ModelSpan>>> {
         let model = self.model()?;
-        // Per sentence: its windows, and per piece its text range.
-        let mut seqs = Vec::new();
-        let mut owner = Vec::new();
+        // Per sentence: its pieces, and per piece its text range.
+        let mut pieces = Vec::with_capacity(texts.len());
         let mut ranges: Vec<Vec<(usize, usize)>> = Vec::with_capacity(texts.len());
         let mut texts_chars: Vec<Vec<char>> = Vec::with_capacity(texts.len());
-        for (si, text) in texts.iter().enumerate() {
+        for text in texts {
             let chars: Vec<char> = text.chars().collect();
             let ws = words(text);
             let strings: Vec<String> = ws
@@ -128,21 +127,22 @@ impl NerAnnotator {
                     })
                     .collect(),
             );
-            for r in super::train::windows(&p.words, model.max_length()) {
-                seqs.push(model.with_specials(&p.ids[r.clone()], &p.words[r]));
-                owner.push(si);
-            }
+            pieces.push(p);
             texts_chars.push(chars);
         }
-        let probs = model.predict_pieces(&seqs, self.batch_size);
-        let mut tags: Vec<Vec<(Tag, f32)>> = vec![Vec::new(); texts.len()];
-        for (p, &si) in probs.iter().zip(&owner) {
-            // Drop [CLS] and [SEP]; windows of a sentence come in order.
-            for piece in &p[1..p.len().saturating_sub(1)] {
-                let best = crate::metrics::argmax(piece);
-                tags[si].push((super::model::index_tag(best), piece[best]));
-            }
-        }
+        let tags: Vec<Vec<(Tag, f32)>> =
+            super::train::predict_sentence_pieces(model, &pieces, self.batch_size)
+                .iter()
+                .map(|probs| {
+                    probs
+                        .iter()
+                        .map(|p| {
+                            let best = crate::metrics::argmax(p);
+                            (super::model::index_tag(best), p[best])
+                        })
+                        .collect()
+                })
+                .collect();
         Ok(tags
             .iter()
             .zip(&ranges)

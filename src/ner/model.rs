@@ -136,31 +136,18 @@ impl NerModel {
 
     /// Word pieces of pre-split words (training data), without special tokens.
     pub fn pieces_of_words(&self, words: &[String]) -> Pieces {
-        let mut ids = Vec::new();
-        let mut map = Vec::new();
-        for (w, word) in words.iter().enumerate() {
-            // One word at a time keeps the word index exact even when the
-            // pre-tokenizer would split a token with punctuation inside.
-            if let Ok(e) = self.tokenizer.encode(word.as_str(), false) {
-                let n = e.get_ids().len().max(1);
-                if e.get_ids().is_empty() {
-                    ids.push(100); // [UNK]
-                } else {
-                    ids.extend(e.get_ids().iter().map(|&i| i as i64));
-                }
-                map.extend(std::iter::repeat_n(Some(w), n));
-            }
-        }
-        Pieces { ids, words: map }
+        self.pieces_with_offsets(words).0
     }
 
-    /// [`Self::pieces_of_words`] plus each piece's character range within
-    /// its word (an `[UNK]` for an empty encoding spans the whole word).
+    /// Word pieces of pre-split words, and each piece's character range
+    /// within its word (an `[UNK]` for an empty encoding spans the whole word).
     pub fn pieces_with_offsets(&self, words: &[String]) -> (Pieces, Vec<(usize, usize)>) {
         let mut ids = Vec::new();
         let mut map = Vec::new();
         let mut offsets = Vec::new();
         for (w, word) in words.iter().enumerate() {
+            // One word at a time keeps the word index exact even when the
+            // pre-tokenizer would split a token with punctuation inside.
             if let Ok(e) = self.tokenizer.encode_char_offsets(word.as_str(), false) {
                 if e.get_ids().is_empty() {
                     ids.push(100); // [UNK]

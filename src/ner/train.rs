@@ -102,40 +102,61 @@ pub fn prepare(model: &NerModel, ds: &Dataset, all_pieces: bool) -> Vec<Window> 
     out
 }
 
-/// Predicted word tags for pre-split sentences.
-pub fn predict_words(
+/// Label probabilities of every piece of each sentence, in order: long
+/// sentences run in windows and are joined back; [CLS]/[SEP] are dropped.
+pub fn predict_sentence_pieces(
     model: &NerModel,
-    sentences: &[Vec<String>],
+    sentences: &[Pieces],
     batch_size: usize,
-) -> Vec<Vec<(Tag, f32)>> {
+) -> Vec<Vec<Vec<f32>>> {
     let mut seqs = Vec::new();
     let mut owner = Vec::new();
-    for (si, words) in sentences.iter().enumerate() {
-        let p = model.pieces_of_words(words);
+    for (si, p) in sentences.iter().enumerate() {
         for r in windows(&p.words, model.max_length()) {
             seqs.push(model.with_specials(&p.ids[r.clone()], &p.words[r]));
             owner.push(si);
         }
     }
-    let probs = model.predict_pieces(&seqs, batch_size);
-    let mut out: Vec<Vec<(Tag, f32)>> = sentences
-        .iter()
-        .map(|w| vec![(Tag::O, 1.0); w.len()])
-        .collect();
-    for ((seq, probs), &si) in seqs.iter().zip(&probs).zip(&owner) {
-        let mut prev = None;
-        for (k, w) in seq.words.iter().enumerate() {
-            if let Some(w) = w {
-                if Some(*w) != prev {
-                    let p = &probs[k];
-                    let best = crate::metrics::argmax(p);
-                    out[si][*w] = (index_tag(best), p[best]);
-                }
-            }
-            prev = *w;
-        }
+    let mut out: Vec<Vec<Vec<f32>>> = vec![Vec::new(); sentences.len()];
+    for (mut probs, si) in model
+        .predict_pieces(&seqs, batch_size)
+        .into_iter()
+        .zip(owner)
+    {
+        probs.pop();
+        out[si].extend(probs.into_iter().skip(1));
     }
     out
+}
+
+/// Predicted word tags for pre-split sentences: each word's is its first
+/// piece's.
+pub fn predict_words(
+    model: &NerModel,
+    sentences: &[Vec<String>],
+    batch_size: usize,
+) -> Vec<Vec<(Tag, f32)>> {
+    let pieces: Vec<Pieces> = sentences.iter().map(|w| model.pieces_of_words(w)).collect();
+    let probs = predict_sentence_pieces(model, &pieces, batch_size);
+    sentences
+        .iter()
+        .zip(&pieces)
+        .zip(&probs)
+        .map(|((words, p), probs)| {
+            let mut tags = vec![(Tag::O, 1.0); words.len()];
+            let mut prev = None;
+            for (w, probs) in p.words.iter().zip(probs) {
+                if let Some(w) = w {
+                    if Some(*w) != prev {
+                        let best = crate::metrics::argmax(probs);
+                        tags[*w] = (index_tag(best), probs[best]);
+                    }
+                }
+                prev = *w;
+            }
+            tags
+        })
+        .collect()
 }
 
 /// Span-level scores on a data set, and the predicted tags.
