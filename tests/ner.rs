@@ -31,15 +31,7 @@ fn a_tiny_ner_model_trains_round_trips_and_scores() {
             "3",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let card: Value =
-            serde_json::from_str(&std::fs::read_to_string(model.join("model-card.json")).unwrap())
-                .unwrap();
-        let losses = card["train_config"]["epoch_losses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let (_, losses) = card_and_losses(&model);
         (model, losses)
     };
     let (model, losses) = train("ner");

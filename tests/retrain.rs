@@ -36,10 +36,6 @@ fn ok(args: &[&str]) -> std::process::Output {
     o
 }
 
-fn card(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("model-card.json")).unwrap()).unwrap()
-}
-
 fn active_version(models: &Path) -> String {
     card(&models.join("stance"))["version"]
         .as_str()

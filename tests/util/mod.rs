@@ -38,6 +38,25 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// A model directory's `model-card.json`.
+pub fn card(model: &Path) -> Value {
+    let path = model.join("model-card.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A model directory's card, and its per-epoch training losses.
+pub fn card_and_losses(model: &Path) -> (Value, Vec<f64>) {
+    let card = card(model);
+    let losses = card["train_config"]["epoch_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    (card, losses)
+}
+
 /// Copy the files of a folder (not its subfolders: a model's `hf/` export
 /// is not needed) into a fresh temporary folder.
 pub fn copy_dir(from: &Path, to: &Path) {
