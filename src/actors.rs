@@ -17,17 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ActorsError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
-}
+use crate::config::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,29 +80,23 @@ const TITLES: &[&str] = &[
 impl ActorTable {
     /// Read one or more tables; later files add actors and aliases (an
     /// alias defined again points at the later actor).
-    pub fn load(paths: &[PathBuf]) -> Result<ActorTable, ActorsError> {
+    pub fn load(paths: &[PathBuf]) -> Result<ActorTable, ConfigError> {
         let mut table = ActorTable::default();
         for path in paths {
-            let raw = std::fs::read_to_string(path).map_err(|source| ActorsError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let raw = crate::config::read(path)?;
             table.add(&raw, path)?;
         }
         Ok(table)
     }
 
-    pub fn parse(raw: &str) -> Result<ActorTable, ActorsError> {
+    pub fn parse(raw: &str) -> Result<ActorTable, ConfigError> {
         let mut table = ActorTable::default();
         table.add(raw, Path::new("<actors>"))?;
         Ok(table)
     }
 
-    fn add(&mut self, raw: &str, path: &Path) -> Result<(), ActorsError> {
-        let invalid = |message: String| ActorsError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        };
+    fn add(&mut self, raw: &str, path: &Path) -> Result<(), ConfigError> {
+        let invalid = crate::config::invalid(path);
         let file: File = toml::from_str(raw).map_err(|e| invalid(e.to_string()))?;
         for e in file.actors {
             if e.name.trim().is_empty() {

@@ -17,7 +17,8 @@
 //! - [`pipeline`] drives a batch run over many inputs and reports progress;
 //! - [`output`] writes `articles.jsonl` and `errors.jsonl`;
 //! - [`aggregate`] turns sentence stances into article, actor and corpus stances;
-//! - [`report`] writes `report.json`, `report.md` and `report.html` from the store.
+//! - [`report`] writes `report.json`, `report.md` and `report.html` from the store;
+//! - [`config`] reads the tables people edit (`targets.toml`, `actors.toml`).
 //!
 //! ```
 //! let sentences = stancemine::segment::segment("Mr. Kim left. Talks stalled.");
@@ -29,6 +30,7 @@ pub mod actors;
 pub mod aggregate;
 pub mod article;
 pub mod attribution;
+pub mod config;
 pub mod ingest;
 pub mod metrics;
 pub mod model;

@@ -3,7 +3,7 @@
 //! optional relevance cues.
 
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Target {
@@ -22,36 +22,20 @@ struct File {
     targets: Vec<Target>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TargetsError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
-}
+use crate::config::ConfigError;
 
 /// The configured targets, in file order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Targets(pub Vec<Target>);
 
 impl Targets {
-    pub fn load(path: &Path) -> Result<Targets, TargetsError> {
-        let raw = std::fs::read_to_string(path).map_err(|source| TargetsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    pub fn load(path: &Path) -> Result<Targets, ConfigError> {
+        let raw = crate::config::read(path)?;
         Self::parse(&raw, path)
     }
 
-    pub fn parse(raw: &str, path: &Path) -> Result<Targets, TargetsError> {
-        let invalid = |message: String| TargetsError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        };
+    pub fn parse(raw: &str, path: &Path) -> Result<Targets, ConfigError> {
+        let invalid = crate::config::invalid(path);
         let file: File = toml::from_str(raw).map_err(|e| invalid(e.to_string()))?;
         let mut seen = std::collections::HashSet::new();
         for t in &file.targets {
