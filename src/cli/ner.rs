@@ -263,7 +263,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
-    stancemine::model::set_int8(if args.int8 { &["ner"][..] } else { &[] });
+    stancemine::model::set_int8_for("ner", args.int8);
     let ds = load(&args.data, &args.ner_data)?;
     let m = NerModel::load(&args.model)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
@@ -320,7 +320,7 @@ const TAG_CHUNK: usize = 1024;
 /// and before actor linking. Returns whether every line was read.
 pub fn tag(args: TagArgs) -> anyhow::Result<bool> {
     use std::io::BufRead;
-    stancemine::model::set_int8(if args.int8 { &["ner"][..] } else { &[] });
+    stancemine::model::set_int8_for("ner", args.int8);
     let annotator = stancemine::ner::annotate::NerAnnotator::open(&args.model, args.batch_size)
         .with_context(|| format!("cannot open {}", args.model.display()))?;
     let input = std::fs::File::open(&args.input)

@@ -296,7 +296,7 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
-    stancemine::model::set_int8(if args.int8 { &["stance"][..] } else { &[] });
+    stancemine::model::set_int8_for("stance", args.int8);
     let targets = Targets::load(&args.targets)?;
     let mut data = data::read(&args.data, true)?;
     if let Some(t) = &args.target {

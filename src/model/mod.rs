@@ -440,6 +440,12 @@ pub fn set_int8<S: AsRef<str>>(tasks: &[S]) {
     *t = tasks.iter().map(|s| s.as_ref().to_string()).collect();
 }
 
+/// `--int8` of a command that loads one model: that task's, or none.
+pub fn set_int8_for(task: &str, on: bool) {
+    let tasks: &[&str] = if on { &[task] } else { &[] };
+    set_int8(tasks);
+}
+
 pub fn int8(task: &str) -> bool {
     INT8.lock()
         .unwrap_or_else(|e| e.into_inner())
