@@ -81,7 +81,7 @@ enum Command {
         /// Run these models' linear layers in int8 (dynamic quantisation):
         /// `--int8` alone is the stance model (about 1.7× the whole run's speed
         /// here, accuracy held); `--int8=stance,ner` adds NER (faster still,
-        /// but about 1 point of span F1 lost). See README, "Benchmark".
+        /// up to a point of span F1 lost). See README, "Benchmark".
         #[arg(long, num_args = 0..=1, require_equals = true, value_delimiter = ',',
               default_missing_value = "stance", value_parser = ["stance", "ner"])]
         int8: Vec<String>,

@@ -184,6 +184,17 @@ impl Linear {
     }
 }
 
+/// Which linears [`FusedEncoder::quantize_int8`] switches to int8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Int8Scope {
+    /// QKV, attention output and both feed-forward linears.
+    All,
+    /// All but the feed-forward down-projection, whose input (the GELU
+    /// output: sparse, with a long tail) loses the most to 8-bit
+    /// activations; it is a third of the linears' work.
+    KeepDownF32,
+}
+
 /// An inference-only forward over the same weights as [`Encoder`]: one
 /// fused QKV matmul, libtorch's native GELU and `scaled_dot_product_attention`
 /// instead of rust-bert's erf expression, three linears and explicit
@@ -329,13 +340,17 @@ impl FusedEncoder {
     }
 
     /// Switch the transformer layers' linears (QKV, attention output, the
-    /// two feed-forward ones) to int8 weights with dynamically quantised
+    /// two feed-forward ones; not the down-projection with
+    /// [`Int8Scope::KeepDownF32`]) to int8 weights with dynamically quantised
     /// activations. Embeddings, LayerNorms, attention, pooler and heads stay
     /// f32. Outputs change slightly: see the README for the accuracy cost.
-    pub fn quantize_int8(&mut self) {
+    pub fn quantize_int8(&mut self, scope: Int8Scope) {
         for l in &mut self.layers {
-            for linear in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {
+            for linear in [&mut l.qkv, &mut l.out, &mut l.up] {
                 linear.quantize_int8();
+            }
+            if scope == Int8Scope::All {
+                l.down.quantize_int8();
             }
         }
     }
@@ -417,7 +432,7 @@ mod tests {
         let _enc = Encoder::new(&(vs.root() / "bert"), &config, false);
         let f32_forward = FusedEncoder::from_vars(&vs, "bert.", &config).expect("all variables");
         let mut int8 = FusedEncoder::from_vars(&vs, "bert.", &config).expect("all variables");
-        int8.quantize_int8();
+        int8.quantize_int8(Int8Scope::All);
         assert!(int8.is_int8() && !f32_forward.is_int8());
         let ids = Tensor::randint(50, [4, 12], (Kind::Int64, tch::Device::Cpu));
         let types = ids.zeros_like();
@@ -431,6 +446,21 @@ mod tests {
             assert!(rel < 0.05, "int8 differs from f32 by {rel}");
             assert!(rel > 0.0, "int8 forward is not the f32 one");
         });
+    }
+
+    #[test]
+    fn int8_scope_keeps_down_projections_f32() {
+        let config = tiny_config();
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let _enc = Encoder::new(&(vs.root() / "bert"), &config, false);
+        let mut f = FusedEncoder::from_vars(&vs, "bert.", &config).expect("all variables");
+        f.quantize_int8(Int8Scope::KeepDownF32);
+        for l in &f.layers {
+            assert!(l.qkv.is_int8() && l.out.is_int8() && l.up.is_int8());
+            assert!(!l.down.is_int8());
+        }
+        f.quantize_int8(Int8Scope::All);
+        assert!(f.layers.iter().all(|l| l.down.is_int8()));
     }
 
     #[test]
