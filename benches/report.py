@@ -1,19 +1,36 @@
 """Gather the timings of one `make bench` run into bench/results.json and
 print the summary.
 
-Usage: report.py --dir bench --threads N --bin BIN --rss-articles N... --rss-sentences K
+Usage: report.py --dir bench --threads N --bin BIN --repeats R
+                 --rss-articles N... --rss-sentences K
+
+Timed runs are repeated R times per side (interleaved); seconds are the
+median of the rounds and peak RSS the largest. Every round's figures are
+kept under "rounds".
 """
 
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 
 
 def load(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def rounds(d, name, repeats):
+    """One timed command over the rounds: median seconds, largest peak RSS,
+    and each round's figures."""
+    runs = [load(f"{d}/{name}-{i}.json") for i in range(1, repeats + 1)]
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "max_rss_kb": max(r["max_rss_kb"] for r in runs),
+        "rounds": [r["seconds"] for r in runs],
+    }
 
 
 def count(articles_jsonl):
@@ -45,18 +62,20 @@ def span_sets(tags_jsonl):
         ]
 
 
-def int8_section(d):
+def int8_section(d, repeats):
     """int8 against f32 on the same sentences, and on the domain test split."""
-    cold = load(f"{d}/cold-int8.json")
+    cold = rounds(d, "cold-int8", repeats)
     ours, theirs = labels(f"{d}/out/articles.jsonl"), labels(f"{d}/out-int8/articles.jsonl")
     same = sum(ours[k] == theirs.get(k) for k in ours)
-    all_cold = load(f"{d}/cold-int8-all.json")
+    all_cold = rounds(d, "cold-int8-all", repeats)
     section = {
         "models": "stance (run --int8)",
         "seconds": cold["seconds"],
+        "seconds_by_round": cold["rounds"],
         "peak_rss_mb": cold["max_rss_kb"] / 1024,
         "stance_and_ner": {
             "seconds": all_cold["seconds"],
+            "seconds_by_round": all_cold["rounds"],
             "peak_rss_mb": all_cold["max_rss_kb"] / 1024,
         },
         "stance_label_agreement_with_f32": same / len(ours) if ours else None,
@@ -98,16 +117,24 @@ def main() -> None:
     ap.add_argument("--dir", required=True)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--bin", required=True)
+    ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--rss-articles", nargs="*", default=[])
     ap.add_argument("--rss-sentences", type=int, required=True)
     args = ap.parse_args()
     d = args.dir
 
-    cold, rerun = load(f"{d}/cold.json"), load(f"{d}/rerun.json")
-    hf, hf_time = load(f"{d}/hf.json"), load(f"{d}/hf-time.json")
+    repeats = args.repeats
+    cold, rerun = rounds(d, "cold-f32", repeats), load(f"{d}/rerun.json")
+    # The HF script times its own pipelines (model loading excluded); the
+    # process time and RSS come from /usr/bin/time.
+    hf = load(f"{d}/hf-{repeats}.json")
+    hf_runs = [load(f"{d}/hf-{i}.json") for i in range(1, repeats + 1)]
+    hf_seconds = statistics.median(r["seconds"] for r in hf_runs)
+    hf_rate = statistics.median(r["sentences_per_second"] for r in hf_runs)
+    hf_time = rounds(d, "hf-time", repeats)
     articles, sentences = count(f"{d}/out/articles.jsonl")
     sm_rate = sentences / cold["seconds"] if cold["seconds"] else float("inf")
-    int8 = int8_section(d)
+    int8 = int8_section(d, repeats)
     int8_rate = sentences / int8["seconds"] if int8["seconds"] else float("inf")
     int8["sentences_per_second"] = int8_rate
     all8 = int8["stance_and_ner"]
@@ -139,24 +166,29 @@ def main() -> None:
         },
         "corpus": {"articles": articles, "sentences": sentences, "targets": hf["targets"]},
         "stages": ["ner", "stance"] if hf["ner"] else ["stance"],
+        "repeats": repeats,
         "stancemine": {
             "seconds": cold["seconds"],
+            "seconds_by_round": cold["rounds"],
             "sentences_per_second": sm_rate,
             "peak_rss_mb": cold["max_rss_kb"] / 1024,
         },
         "hf": {
-            "seconds": hf["seconds"],
+            "seconds": hf_seconds,
+            "seconds_by_round": [r["seconds"] for r in hf_runs],
             "process_seconds": hf_time["seconds"],
-            "sentences_per_second": hf["sentences_per_second"],
-            "ner_sentences_per_second": hf["ner_sentences_per_second"],
-            "stance_pairs_per_second": hf["stance_pairs_per_second"],
+            "sentences_per_second": hf_rate,
+            "ner_sentences_per_second": statistics.median(
+                r["ner_sentences_per_second"] or 0 for r in hf_runs
+            ) if hf["ner"] else None,
+            "stance_pairs_per_second": statistics.median(r["stance_pairs_per_second"] for r in hf_runs),
             "batch_size": hf["batch_size"],
             "peak_rss_mb": hf_time["max_rss_kb"] / 1024,
         },
         "stancemine_int8": int8,
-        "throughput_ratio": sm_rate / hf["sentences_per_second"],
-        "throughput_ratio_int8": int8_rate / hf["sentences_per_second"],
-        "throughput_ratio_int8_stance_and_ner": all8["sentences_per_second"] / hf["sentences_per_second"],
+        "throughput_ratio": sm_rate / hf_rate,
+        "throughput_ratio_int8": int8_rate / hf_rate,
+        "throughput_ratio_int8_stance_and_ner": all8["sentences_per_second"] / hf_rate,
         "peak_rss_ratio": cold["max_rss_kb"] / hf_time["max_rss_kb"],
         "rerun": {
             "cold_seconds": cold["seconds"],
@@ -175,16 +207,18 @@ def main() -> None:
     rate = lambda v: "n/a" if v is None else f"{v:.1f}/s"
     print(f"machine: {results['machine']['cpu']}, {args.threads} threads")
     print(f"corpus: {articles} articles, {sentences} sentences, {hf['targets']} targets")
+    print(f"timings: median of {repeats} interleaved rounds per side")
     if not hf["ner"]:
         print("NER: not in this stancemine run, so not run on the HF side either")
     print(
         f"stancemine run: {cold['seconds']:.1f} s, {sm_rate:.1f} sentences/s, "
         f"peak RSS {cold['max_rss_kb'] / 1024:.0f} MB"
     )
+    h = results["hf"]
     print(
-        f"HF pipelines:   {hf['seconds']:.1f} s, {hf['sentences_per_second']:.1f} sentences/s "
-        f"(NER {rate(hf['ner_sentences_per_second'])}, stance {hf['stance_pairs_per_second']:.1f} pairs/s), "
-        f"peak RSS {hf_time['max_rss_kb'] / 1024:.0f} MB"
+        f"HF pipelines:   {h['seconds']:.1f} s, {h['sentences_per_second']:.1f} sentences/s "
+        f"(NER {rate(h['ner_sentences_per_second'])}, stance {h['stance_pairs_per_second']:.1f} pairs/s), "
+        f"peak RSS {h['peak_rss_mb']:.0f} MB"
     )
     print(
         f"stancemine run --int8: {int8['seconds']:.1f} s, {int8_rate:.1f} sentences/s, "
