@@ -79,7 +79,7 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         batch_size: usize,
         /// Run these models' linear layers in int8 (dynamic quantisation):
-        /// `--int8` alone is the stance model (about 1.7× the whole run's speed
+        /// `--int8` alone is the stance model (about 1.35× the whole run's speed
         /// here, accuracy held); `--int8=stance,ner` adds NER (faster still,
         /// up to a point of span F1 lost). See README, "Benchmark".
         #[arg(long, num_args = 0..=1, require_equals = true, value_delimiter = ',',
