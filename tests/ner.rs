@@ -101,6 +101,8 @@ const SEED_ACTORS: [&str; 13] = [
     "Korean Central News Agency",
 ];
 
+/// The seed's actors are found; a stance-only change reuses the entities;
+/// int8 inference is its own version of each model and keeps the actors.
 #[test]
 fn run_finds_the_seed_actors_and_reuses_entities_when_only_stance_changes() {
     let out = tempfile::tempdir().unwrap();
@@ -238,6 +240,47 @@ fn run_finds_the_seed_actors_and_reuses_entities_when_only_stance_changes() {
     assert_eq!(
         a["actors"].as_array().unwrap().len(),
         b["actors"].as_array().unwrap().len()
+    );
+
+    // int8 for both models is another version of each (NER's names what it
+    // keeps in f32), so both are recomputed, and NER still finds the actors.
+    let third = stancemine(&[
+        "run",
+        seed().to_str().unwrap(),
+        "--out",
+        o,
+        "--int8=stance,ner",
+    ]);
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    let log = stderr(&third);
+    assert!(
+        log.lines()
+            .any(|l| l.contains("NER model") && l.contains("loaded in")),
+        "{log}"
+    );
+    let c = &read_jsonl(&out.path().join("articles.jsonl"))[0];
+    let version = |x: &Value, m: &str| x["models"][m].as_str().unwrap().to_string();
+    assert_eq!(
+        version(c, "ner"),
+        format!("{}+int8-down-f32", version(a, "ner"))
+    );
+    assert_eq!(
+        version(c, "stance"),
+        format!("{}+int8", version(a, "stance"))
+    );
+    let names = |x: &Value| -> std::collections::BTreeSet<String> {
+        x["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|y| y["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (f32_actors, int8_actors) = (names(a), names(c));
+    let kept = f32_actors.intersection(&int8_actors).count();
+    assert!(
+        kept * 10 >= f32_actors.len() * 9,
+        "int8 NER keeps at least 90 % of the actors: {int8_actors:?} vs {f32_actors:?}"
     );
 }
 

@@ -454,13 +454,17 @@ pub fn int8(task: &str) -> bool {
 }
 
 /// A model version as outputs and the store record it: int8 inference
-/// gives (slightly) different results, so it is a different version.
+/// gives (slightly) different results, so it is a different version, and
+/// so is each choice of what is quantised.
 pub fn run_version(config: &ModelConfig) -> String {
     let v = &config.stancemine.version;
-    if int8(&config.stancemine.task) {
-        format!("{v}+int8")
-    } else {
-        v.to_string()
+    let task = &config.stancemine.task;
+    if !int8(task) {
+        return v.to_string();
+    }
+    match int8_scope(task) {
+        encoder::Int8Scope::All => format!("{v}+int8"),
+        encoder::Int8Scope::KeepDownF32 => format!("{v}+int8-down-f32"),
     }
 }
 
