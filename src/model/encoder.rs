@@ -195,6 +195,16 @@ pub enum Int8Scope {
     KeepDownF32,
 }
 
+impl Int8Scope {
+    /// What a model version gains when run this way.
+    pub fn version_suffix(self) -> &'static str {
+        match self {
+            Int8Scope::All => "+int8",
+            Int8Scope::KeepDownF32 => "+int8-down-f32",
+        }
+    }
+}
+
 /// An inference-only forward over the same weights as [`Encoder`]: one
 /// fused QKV matmul, libtorch's native GELU and `scaled_dot_product_attention`
 /// instead of rust-bert's erf expression, three linears and explicit

@@ -446,11 +446,24 @@ pub fn set_int8_for(task: &str, on: bool) {
     set_int8(tasks);
 }
 
-pub fn int8(task: &str) -> bool {
-    INT8.lock()
+/// What int8 inference quantises for a task's models, or None when they
+/// run in f32. Token labels are the more sensitive: with every linear in
+/// int8 the NER model lost 0.9 points of CrossNER span F1, with the
+/// down-projections kept f32 0.3 (its model card); the stance model holds
+/// its accuracy with all of them in int8.
+pub fn int8_scope(task: &str) -> Option<encoder::Int8Scope> {
+    let on = INT8
+        .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
-        .any(|t| t == task)
+        .any(|t| t == task);
+    on.then(|| {
+        if task == "ner" {
+            encoder::Int8Scope::KeepDownF32
+        } else {
+            encoder::Int8Scope::All
+        }
+    })
 }
 
 /// A model version as outputs and the store record it: int8 inference
@@ -458,30 +471,14 @@ pub fn int8(task: &str) -> bool {
 /// so is each choice of what is quantised.
 pub fn run_version(config: &ModelConfig) -> String {
     let v = &config.stancemine.version;
-    let task = &config.stancemine.task;
-    if !int8(task) {
-        return v.to_string();
-    }
-    match int8_scope(task) {
-        encoder::Int8Scope::All => format!("{v}+int8"),
-        encoder::Int8Scope::KeepDownF32 => format!("{v}+int8-down-f32"),
+    match int8_scope(&config.stancemine.task) {
+        Some(scope) => format!("{v}{}", scope.version_suffix()),
+        None => v.to_string(),
     }
 }
 
-/// What int8 inference quantises for a task. Token labels are the more
-/// sensitive: with every linear in int8 the NER model lost 0.9 points of
-/// CrossNER span F1, with the down-projections kept f32 0.3 (its model
-/// card); the stance model holds its accuracy with all of them in int8.
-pub fn int8_scope(task: &str) -> encoder::Int8Scope {
-    if task == "ner" {
-        encoder::Int8Scope::KeepDownF32
-    } else {
-        encoder::Int8Scope::All
-    }
-}
-
-/// The fused inference forward over a loaded model's weights (int8 when
-/// [`int8`] is set); None (with a warning) when the config has no fused
+/// The fused inference forward over a loaded model's weights (int8 as
+/// [`int8_scope`] says); None (with a warning) when the config has no fused
 /// form, and rust-bert's is used.
 pub fn fused_encoder(
     vs: &nn::VarStore,
@@ -496,8 +493,8 @@ pub fn fused_encoder(
         });
     match built {
         Ok(mut f) => {
-            if int8(&config.stancemine.task) {
-                f.quantize_int8(int8_scope(&config.stancemine.task));
+            if let Some(scope) = int8_scope(&config.stancemine.task) {
+                f.quantize_int8(scope);
             }
             Some(f)
         }
