@@ -25,6 +25,8 @@ import torch
 import transformers
 from transformers import pipeline
 
+from sentences import read_tags
+
 
 def read_articles(path):
     """Sentences in file order, each with its article's entities inside it,
@@ -50,15 +52,6 @@ def read_articles(path):
                     }
                 )
     return sentences, ran_ner
-
-
-def read_tags(path):
-    """Per sentence, the set of (type, start, end) spans `stancemine tag ner` wrote."""
-    with open(path, encoding="utf-8") as f:
-        return [
-            {(e["type"], e["start"], e["end"]) for e in json.loads(line)["entities"]}
-            for line in f
-        ]
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ import platform
 import statistics
 import subprocess
 
+from sentences import read_tags
+
 
 def load(path):
     with open(path, encoding="utf-8") as f:
@@ -54,14 +56,6 @@ def labels(articles_jsonl):
     return out
 
 
-def span_sets(tags_jsonl):
-    with open(tags_jsonl, encoding="utf-8") as f:
-        return [
-            {(e["type"], e["start"], e["end"]) for e in json.loads(line)["entities"]}
-            for line in f
-        ]
-
-
 def int8_section(d, repeats):
     """int8 against f32 on the same sentences, and on the domain test split."""
     cold = rounds(d, "cold-int8", repeats)
@@ -82,7 +76,7 @@ def int8_section(d, repeats):
         "stance_pairs": len(ours),
     }
     if os.path.exists(f"{d}/ner-tags-int8.jsonl"):
-        a, b = span_sets(f"{d}/ner-tags.jsonl"), span_sets(f"{d}/ner-tags-int8.jsonl")
+        a, b = read_tags(f"{d}/ner-tags.jsonl"), read_tags(f"{d}/ner-tags-int8.jsonl")
         section["ner_sentence_agreement_with_f32"] = sum(x == y for x, y in zip(a, b)) / len(a)
     test = {}
     for v in ("f32", "int8"):
