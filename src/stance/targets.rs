@@ -59,6 +59,15 @@ impl Targets {
         self.0.iter().find(|t| t.id == id)
     }
 
+    /// Each target id with the text the model reads for it (recorded in
+    /// model cards).
+    pub fn texts(&self) -> std::collections::BTreeMap<String, String> {
+        self.0
+            .iter()
+            .map(|t| (t.id.clone(), t.description.clone()))
+            .collect()
+    }
+
     /// The target text for an id, or the string itself when it is not a
     /// configured id (public data sets with their own topics).
     pub fn text_for<'a>(&'a self, id_or_text: &'a str) -> &'a str {
