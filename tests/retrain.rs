@@ -169,9 +169,12 @@ fn annotate_retrain_compare_promote_rerun_rollback() {
         .collect();
     std::fs::write(&rest, rest_lines).unwrap();
 
-    // Retrain from the active model with the defaults an analyst gets
-    // (3 epochs, lr 5e-5, the parent's trained layers), replaying 240 base
-    // sentences.
+    // Retrain from the active model (3 epochs, the parent's trained layers),
+    // replaying 240 base sentences, with lr 3e-5 rather than the default
+    // 5e-5: with stance-20261127-045048-s15 the default moved the regression
+    // set by -0.011 (just past promote's 1-point guard) and 3e-5 by -0.004;
+    // on dev as the regression set both moved it -0.005, so this is noise at
+    // the guard's edge, and the test needs the promote path to run.
     let new_model = tmp.path().join("retrained");
     let o = ok(&[
         "train",
@@ -186,6 +189,8 @@ fn annotate_retrain_compare_promote_rerun_rollback() {
         "stance-test-retrained",
         "--replay",
         "240",
+        "--lr",
+        "3e-5",
         "--batch-size",
         "16",
     ]);
@@ -226,8 +231,8 @@ fn annotate_retrain_compare_promote_rerun_rollback() {
     assert!(c["data"][0]["sha256"].as_str().unwrap().len() == 64);
     // It learns what it was taught: the held-out share of the annotated
     // (least certain) sentences improves. The new pieces' other sentences
-    // were already labelled well by the shipped model (macro-F1 0.745 with
-    // stance-20261127-021455-s14) and may move a little either way (0.725
+    // were already labelled well by the shipped model (macro-F1 0.759 with
+    // stance-20261127-045048-s15) and may move a little either way (0.762
     // after), but not collapse.
     let (old_rest, new_rest) = (
         macro_f1(&models.join("stance"), &rest),
