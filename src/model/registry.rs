@@ -355,27 +355,13 @@ fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn model(dir: &Path, version: &str, weights: &str) {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("head.safetensors"), weights).unwrap();
         ModelCard {
-            name: "m".into(),
-            version: version.into(),
-            task: "stance".into(),
             created: format!("2026-01-01T00:00:0{}Z", version.len() % 10),
-            command: String::new(),
-            seed: 1,
-            backbone: String::new(),
-            backbone_sha256: String::new(),
-            train_config: serde_json::Value::Null,
-            data: vec![],
-            metrics: BTreeMap::new(),
-            notes: vec![],
-            files: BTreeMap::new(),
-            parent: None,
-            comparison: vec![],
+            ..ModelCard::new("m", version, "stance", 1, "", serde_json::Value::Null)
         }
         .write(dir)
         .unwrap();
