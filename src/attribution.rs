@@ -335,10 +335,7 @@ fn holder_of(
         })
         .collect();
     // A sentence-initial pronoun stands for the latest fitting actor.
-    let first = toks
-        .iter()
-        .position(|t| !OPENERS.contains(&t.as_str()) && t != ",")
-        .unwrap_or(0);
+    let first = first_word(&toks).unwrap_or(0);
     // The latest fitting actor a pronoun stands for.
     let stands_for = |t: &str| match t {
         "he" | "she" => last_person.clone().map(|a| (a, "PER")),
@@ -414,10 +411,7 @@ fn find_holder(toks: &[String], caps: &[bool], mentions: &[Mention]) -> Option<S
     }
     // "For Moon, the announcement vindicates…", "To critics such as X, the
     // summit was…": an opening "for/to X," frames what follows as X's view.
-    if let Some(first) = toks
-        .iter()
-        .position(|t| !OPENERS.contains(&t.as_str()) && t != ",")
-    {
+    if let Some(first) = first_word(toks) {
         if is(first, &["for", "to"]) {
             if let Some(m) = mentions
                 .iter()
@@ -499,6 +493,12 @@ fn find_holder(toks: &[String], caps: &[bool], mentions: &[Mention]) -> Option<S
     None
 }
 
+/// The first word after the sentence's openers ("But", "Still", commas).
+fn first_word(toks: &[String]) -> Option<usize> {
+    toks.iter()
+        .position(|t| !OPENERS.contains(&t.as_str()) && t != ",")
+}
+
 /// A verb form used as a noun, an infinitive or a passive ("for fear of",
 /// "something to fear", "has been mocked"): its subject holds no stance.
 fn nominal(toks: &[String], i: usize) -> bool {
@@ -549,9 +549,7 @@ const INTRO: &[&str] = &[
 
 /// The mention that is the subject of the sentence's main clause, if one is.
 fn subject<'m>(toks: &[String], caps: &[bool], mentions: &'m [Mention]) -> Option<&'m Mention> {
-    let first = toks
-        .iter()
-        .position(|t| !OPENERS.contains(&t.as_str()) && t != ",")?;
+    let first = first_word(toks)?;
     // Capitalised words before a name are its title ("National Security
     // Adviser John Bolton").
     let titled = |m: &Mention| {
