@@ -5,7 +5,10 @@
 //!    and "the North" are all North Korea;
 //! 2. within one article, a person's surname or given name alone ("Colby",
 //!    "Kim") joins the one full name it fits ("Elbridge Colby", "Kim
-//!    Jong-un"); when two full names fit, the mention stays unlinked.
+//!    Jong-un"). Where none or several fit, a table entry that claims the
+//!    word as its `short` name takes it ("Kim" is Kim Jong-un unless the
+//!    article names only other Kims); otherwise a lone word becomes an actor
+//!    of its own and an ambiguous one stays unlinked.
 //!
 //! Other names of people, organisations and states become actors of their
 //! own; nationality words, places, events and other names do only through
@@ -27,6 +30,10 @@ struct Entry {
     kind: String,
     #[serde(default)]
     aliases: Vec<String>,
+    /// One-word names that mean this actor when the article's full names do
+    /// not settle it (house style: "Kim" alone is Kim Jong-un).
+    #[serde(default)]
+    short: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +54,8 @@ pub struct Canonical {
 #[derive(Debug, Clone, Default)]
 pub struct ActorTable {
     by_alias: HashMap<String, usize>,
+    /// Normalised `short` name → canonical actor.
+    by_short: HashMap<String, usize>,
     actors: Vec<Canonical>,
     /// Hash of the table's content, part of the pipeline fingerprint.
     digest: Sha256,
@@ -126,6 +135,22 @@ impl ActorTable {
                     return Err(invalid(format!("actor {:?}: empty alias", e.name)));
                 }
                 self.by_alias.insert(key, idx);
+            }
+            for word in &e.short {
+                let key = normalize(word);
+                if key.is_empty() || key.contains(' ') {
+                    return Err(invalid(format!(
+                        "actor {:?}: short name {word:?} is not one word",
+                        e.name
+                    )));
+                }
+                if self.actors[idx].kind != "PER" {
+                    return Err(invalid(format!(
+                        "actor {:?}: only people (type PER) have short names",
+                        e.name
+                    )));
+                }
+                self.by_short.insert(key, idx);
             }
         }
         self.digest.update(raw.as_bytes());
@@ -241,12 +266,21 @@ impl ActorTable {
                         .any(|part| part == word.as_str())
                 })
                 .collect();
-            match fits.as_slice() {
-                [one] => {
+            // The table's claim, if the article's full names allow it.
+            let claimed = self
+                .by_short
+                .get(&word)
+                .map(|&c| &self.actors[c].name)
+                .filter(|c| fits.is_empty() || fits.contains(c));
+            match (fits.as_slice(), claimed) {
+                ([one], _) => {
                     let one = (*one).clone();
                     entities[i].actor = Some(link(&mut found, &one, "PER"));
                 }
-                [] => {
+                (_, Some(name)) => {
+                    entities[i].actor = Some(link(&mut found, name, "PER"));
+                }
+                ([], None) => {
                     let name = display_name(&entities[i].text, true);
                     entities[i].actor = Some(link(&mut found, &name, "PER"));
                 }
@@ -460,6 +494,38 @@ aliases = ["Trump"]
         let actors = table.resolve(&mut es);
         assert_eq!(es[2].actor, None);
         assert_eq!(actors.len(), 2);
+    }
+
+    #[test]
+    fn a_short_name_settles_a_lone_or_ambiguous_word() {
+        let kim = "[[actor]]\nname = \"Kim Jong-un\"\ntype = \"PER\"\nshort = [\"Kim\"]\n";
+        let table = ActorTable::parse(kim).unwrap();
+        let link = |names: &[&str]| {
+            let mut es: Vec<Entity> = names.iter().map(|n| ent(n, "PER")).collect();
+            table.resolve(&mut es);
+            es.last().unwrap().actor.clone()
+        };
+        // No full name in the article: the claim decides.
+        assert_eq!(link(&["Kim"]).as_deref(), Some("kim-jong-un"));
+        // Two full names fit; the claimed one is among them.
+        assert_eq!(
+            link(&["Kim Yo-jong", "Kim Jong-un", "Kim"]).as_deref(),
+            Some("kim-jong-un")
+        );
+        // The article names only another Kim: that one, not the claim.
+        assert_eq!(
+            link(&["Kim Yo-jong", "Kim"]).as_deref(),
+            Some("kim-yo-jong")
+        );
+        // Two other Kims: still ambiguous.
+        assert_eq!(link(&["Kim Yo-jong", "Kim Yong-chol", "Kim"]), None);
+        let e = ActorTable::parse("[[actor]]\nname = \"X\"\ntype = \"GPE\"\nshort = [\"X\"]\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("only people"), "{e}");
+        assert!(ActorTable::parse(
+            "[[actor]]\nname = \"Kim Jong-un\"\ntype = \"PER\"\nshort = [\"Kim Jong\"]\n"
+        )
+        .is_err());
     }
 
     #[test]
