@@ -502,7 +502,10 @@ fn first_word(toks: &[String]) -> Option<usize> {
 /// A verb form used as a noun, an infinitive or a passive ("for fear of",
 /// "something to fear", "has been mocked"): its subject holds no stance.
 fn nominal(toks: &[String], i: usize) -> bool {
+    // "continues to urge", "went on to say": the infinitive is the verb.
+    let catenative = i > 1 && toks[i - 1] == "to" && CATENATIVE.contains(&toks[i - 2].as_str());
     i > 0
+        && !catenative
         && [
             "to", "for", "of", "the", "a", "an", "his", "her", "their", "its", "our", "whose",
             "been", "be", "being",
@@ -510,11 +513,54 @@ fn nominal(toks: &[String], i: usize) -> bool {
         .contains(&toks[i - 1].as_str())
 }
 
+/// Verbs whose infinitive complement is the clause's real verb.
+const CATENATIVE: &[&str] = &[
+    "continues",
+    "continued",
+    "continue",
+    "began",
+    "begins",
+    "seems",
+    "seemed",
+    "appears",
+    "appeared",
+    "tends",
+    "tended",
+    "on",
+];
+
 /// Words that may follow a clause's subject: auxiliaries and the stance verbs.
 const AFTER_SUBJECT: &[&str] = &[
-    "is", "was", "are", "were", "has", "had", "have", "can", "did", "does", "do", "also", "then",
-    "now", "still", "itself", "himself", "herself", "again", "already", "never", "always", "long",
+    "is",
+    "was",
+    "are",
+    "were",
+    "has",
+    "had",
+    "have",
+    "can",
+    "did",
+    "does",
+    "do",
+    "also",
+    "then",
+    "now",
+    "still",
+    "itself",
+    "himself",
+    "herself",
+    "again",
+    "already",
+    "never",
+    "always",
+    "long",
     "so",
+    "continues",
+    "continued",
+    "remains",
+    "remained",
+    "seems",
+    "seemed",
 ];
 
 /// Capitalised sentence openers that are not part of a title.
@@ -565,10 +611,19 @@ fn subject<'m>(toks: &[String], caps: &[bool], mentions: &'m [Mention]) -> Optio
                 && INTRO.contains(&toks[first].as_str())
                 && !toks[first..m.start - 1].iter().any(|t| t == ","))
     };
-    let m = mentions
+    let mut m = mentions
         .iter()
         .filter(|m| at_start(m))
         .min_by_key(|m| m.start)?;
+    // "South Korea's Moon Jae-in …": the possessed name is the subject.
+    if toks
+        .get(m.end)
+        .is_some_and(|t| ["'s", "’s"].contains(&t.as_str()))
+    {
+        if let Some(owned) = mentions.iter().find(|o| o.start == m.end + 1) {
+            m = owned;
+        }
+    }
     // Skip an appositive or relative clause set off by commas.
     let mut next = m.end;
     if toks.get(next).is_some_and(|t| t == ",") {
@@ -652,6 +707,22 @@ mod tests {
                 &[("Moon Jae-in", "moon", "PER")]
             ),
             "moon"
+        );
+        assert_eq!(
+            holder(
+                "South Korea’s Moon Jae-in, elected in May on a platform of engagement, has said repeatedly that talks must come first.",
+                &[("South Korea", "sk", "GPE"), ("Moon Jae-in", "moon", "PER")]
+            ),
+            "moon",
+            "a possessed name is the subject, not its possessor"
+        );
+        assert_eq!(
+            holder(
+                "Moon Jae-in, whose brokering made the summits possible, continues to urge Washington to return to the table.",
+                &[("Moon Jae-in", "moon", "PER"), ("Washington", "us", "GPE")]
+            ),
+            "moon",
+            "an infinitive after 'continues' is the clause's verb"
         );
     }
 

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 pub const BASE_FINGERPRINT: &str = "ingest-1+segment-1";
 
 /// Version of the holder rules, part of the stance stage's fingerprint.
-pub const ATTRIBUTION_VERSION: &str = "holders-2";
+pub const ATTRIBUTION_VERSION: &str = "holders-3";
 
 /// The NER stage: the model and the alias table that merges its mentions.
 pub struct NerStage {
