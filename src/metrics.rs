@@ -25,6 +25,50 @@ pub struct Report {
     pub per_class: BTreeMap<String, ClassScores>,
     /// `confusion[gold][predicted]` counts.
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    /// How well the probabilities match observed frequencies (when the
+    /// scorer had probabilities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// How far a model's probabilities are from how often it is right.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Calibration {
+    /// Expected calibration error: |confidence − accuracy| over ten
+    /// equal-width bins of the top probability, weighted by bin size. 0 is
+    /// perfect; 0.15 means "99 % sure" is right about 85 % of the time.
+    pub ece: f64,
+    /// Mean negative log-probability of the gold label.
+    pub nll: f64,
+}
+
+/// Calibration of probability rows against gold class indices.
+pub fn calibration<P: AsRef<[f32]>>(probs: &[P], gold: &[usize]) -> Calibration {
+    assert_eq!(
+        probs.len(),
+        gold.len(),
+        "one probability row per gold label"
+    );
+    let n = gold.len().max(1) as f64;
+    // (count, summed confidence, correct) per bin.
+    let mut bins = [(0usize, 0f64, 0usize); 10];
+    let mut nll = 0.0;
+    for (p, &g) in probs.iter().zip(gold) {
+        let p = p.as_ref();
+        let top = argmax(p);
+        let conf = p[top] as f64;
+        let b = ((conf * 10.0) as usize).min(9);
+        bins[b].0 += 1;
+        bins[b].1 += conf;
+        bins[b].2 += usize::from(top == g);
+        nll -= (p[g] as f64).max(1e-12).ln();
+    }
+    let ece = bins
+        .iter()
+        .map(|&(_, conf, right)| (conf - right as f64).abs())
+        .sum::<f64>()
+        / n;
+    Calibration { ece, nll: nll / n }
 }
 
 /// Precision, recall and F1 from counts of correct, predicted and gold
@@ -113,6 +157,7 @@ pub fn report(labels: &[String], gold: &[usize], pred: &[usize]) -> Report {
         f_avg,
         per_class,
         confusion,
+        calibration: None,
     }
 }
 
@@ -149,5 +194,18 @@ mod tests {
             .collect();
         let r = report(&labels, &[0, 1], &[0, 1]);
         assert_eq!(r.macro_f1, 1.0);
+    }
+
+    #[test]
+    fn calibration_by_hand() {
+        // Four rows 90 % sure, three of them right: one bin, |0.9 − 0.75|.
+        let p = [[0.9f32, 0.1], [0.9, 0.1], [0.9, 0.1], [0.9, 0.1]];
+        let c = calibration(&p, &[0, 0, 0, 1]);
+        assert!((c.ece - 0.15).abs() < 1e-6, "{c:?}");
+        let nll = -(3.0 * 0.9f64.ln() + 0.1f64.ln()) / 4.0;
+        assert!((c.nll - nll).abs() < 1e-6);
+        // Right as often as sure: no gap.
+        let p = [[0.5f32, 0.5], [0.5, 0.5]];
+        assert!(calibration(&p, &[0, 1]).ece < 1e-9);
     }
 }

@@ -71,6 +71,17 @@ fn a_tiny_model_trains_round_trips_and_predicts_stably() {
         serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["id2label"]["0"], "favor");
     assert_eq!(config["architectures"][0], "BertForSequenceClassification");
+    // A temperature was fitted on dev, and it did not make dev NLL worse
+    // (1 is on the grid).
+    let t = config["stancemine"]["temperature"]
+        .as_f64()
+        .expect("temperature");
+    assert!((0.25..=10.0).contains(&t), "{t}");
+    let cal = &card["train_config"]["calibration"];
+    assert!(
+        cal["dev_after"]["nll"].as_f64().unwrap() <= cal["dev_before"]["nll"].as_f64().unwrap(),
+        "{cal}"
+    );
 
     // Reload twice: same predictions, and it learned its training data.
     let p1 = dir.path().join("p1.jsonl");
@@ -79,6 +90,8 @@ fn a_tiny_model_trains_round_trips_and_predicts_stably() {
     eval(m, &tiny(), Some(p2.to_str().unwrap()));
     assert_eq!(std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
     assert!(r1["report"]["accuracy"].as_f64().unwrap() >= 0.5, "{r1}");
+    let ece = r1["report"]["calibration"]["ece"].as_f64().expect("ece");
+    assert!((0.0..=1.0).contains(&ece), "{r1}");
     let preds = read_jsonl(&p1);
     assert_eq!(preds.len(), 16);
     let sum: f64 = ["favor", "against", "neutral", "none"]

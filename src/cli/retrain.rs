@@ -213,6 +213,11 @@ pub fn train(args: TrainArgs, from: PathBuf) -> anyhow::Result<()> {
         d.holdout.len(),
         args.holdout * 100.0
     )];
+    if let Some(t) = m.config.stancemine.temperature {
+        notes.push(format!(
+            "Temperature {t:.2} kept from {parent_version} (continued training has no dev set to refit it on)."
+        ));
+    }
     notes.extend(d.notes.iter().cloned());
     notes.extend(parent_card.notes.iter().cloned());
     let config = serde_json::json!({

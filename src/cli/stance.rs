@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stancemine::metrics::argmax;
 use stancemine::model::card::{DataFile, ModelCard};
 use stancemine::model::sha256_file;
+use stancemine::stance::calibrate;
 use stancemine::stance::data::{self, LabelledSentence};
 use stancemine::stance::model::StanceModel;
 use stancemine::stance::targets::Targets;
@@ -232,6 +233,26 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     // Score exactly what will be saved (head tensors are stored as f16).
     stancemine::model::round_to_saved_precision(&m.vs, cfg.first_trained_layer);
+    // Fine-tuning leaves the model near-certain even where it is wrong; one
+    // temperature fitted on dev brings the probabilities in line.
+    let calibration = dev_prepared.as_ref().map(|d| {
+        let logits = m.logits_encoded(&d.encoded, 64);
+        let t = calibrate::fit_temperature(&logits, &d.labels);
+        let at = |t: f64| {
+            let probs: Vec<[f32; 4]> = logits.iter().map(|l| calibrate::softmax(l, t)).collect();
+            stancemine::metrics::calibration(&probs, &d.labels)
+        };
+        let (before, after) = (at(1.0), at(t));
+        tracing::info!(
+            "temperature {t:.2} fitted on dev: ECE {:.3} -> {:.3}, NLL {:.3} -> {:.3}",
+            before.ece,
+            after.ece,
+            before.nll,
+            after.nll
+        );
+        m.config.stancemine.temperature = Some(t);
+        serde_json::json!({"temperature": t, "dev_before": before, "dev_after": after})
+    });
 
     let mut metrics = std::collections::BTreeMap::new();
     if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
@@ -268,6 +289,7 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
         "epoch_losses": outcome.epoch_losses,
         "dev_macro_f1_by_epoch": outcome.dev_macro_f1,
         "class_weights": outcome.class_weights,
+        "calibration": calibration,
         "train_seconds": seconds,
     });
     let card = ModelCard {

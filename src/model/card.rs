@@ -238,11 +238,34 @@ impl ModelCard {
                 continue;
             }
             s += &format!(
-                "- **{split}**: macro-F1 {}, F_avg {}, accuracy {}, n = {}\n",
+                "- **{split}**: macro-F1 {}, F_avg {}, accuracy {}, n = {}",
                 num(m.get("macro_f1")),
                 num(m.get("f_avg")),
                 num(m.get("accuracy")),
                 m.get("n").and_then(|v| v.as_u64()).unwrap_or(0)
+            );
+            if let Some(c) = m.get("calibration") {
+                s += &format!(", ECE {}, NLL {}", num(c.get("ece")), num(c.get("nll")));
+            }
+            s += "\n";
+        }
+        if let Some(c) = self
+            .train_config
+            .get("calibration")
+            .filter(|c| !c.is_null())
+        {
+            let num = |v: &serde_json::Value, k: &str| {
+                v.get(k)
+                    .and_then(|x| x.as_f64())
+                    .map_or("–".into(), |x| format!("{x:.3}"))
+            };
+            s += &format!(
+                "- **temperature** {} fitted on dev: ECE {} → {}, NLL {} → {}\n",
+                num(c, "temperature"),
+                num(&c["dev_before"], "ece"),
+                num(&c["dev_after"], "ece"),
+                num(&c["dev_before"], "nll"),
+                num(&c["dev_after"], "nll")
             );
         }
         if !self.comparison.is_empty() {

@@ -66,6 +66,11 @@ pub struct Stancemine {
     pub backbone_sha256: String,
     /// Version name (e.g. `stance-2026-11-26-a`), recorded with every prediction.
     pub version: String,
+    /// Stance only: logits are divided by this before the softmax, so the
+    /// probabilities are calibrated (fitted on dev data after training).
+    /// Absent in models trained without dev data and in NER models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
 }
 
 /// `config.json`: the BERT config plus labels and stancemine's block.
@@ -370,6 +375,7 @@ pub fn new_config(
             max_length,
             backbone_sha256: backbone_sha256(backbone)?,
             version: version.into(),
+            temperature: None,
         },
     ))
 }

@@ -4,13 +4,15 @@
 //! - [`targets`] reads `targets.toml`;
 //! - [`data`] reads labelled sentences (JSONL);
 //! - [`model`] is the classifier (BERT pair classification);
-//! - [`train`] trains it and scores it;
+//! - [`train`] trains it and scores it, and [`calibrate`] fits the
+//!   temperature that makes its probabilities honest;
 //! - [`active`] picks the sentences most worth labelling, [`annotations`]
 //!   writes them for people and reads their labels back, and [`retrain`]
 //!   assembles the data of a continued training run.
 
 pub mod active;
 pub mod annotations;
+pub mod calibrate;
 pub mod data;
 pub mod model;
 pub mod retrain;

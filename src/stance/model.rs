@@ -251,7 +251,26 @@ impl StanceModel {
         self.predict_encoded(&encoded, batch_size)
     }
 
+    /// Class probabilities: the softmax of the logits divided by the
+    /// model's temperature (1 when it has none).
     pub fn predict_encoded(&self, encoded: &[Encoded], batch_size: usize) -> Vec<[f32; 4]> {
+        let t = self.config.stancemine.temperature.unwrap_or(1.0);
+        self.forward_encoded(encoded, batch_size, |logits| {
+            (logits / t).softmax(-1, Kind::Float)
+        })
+    }
+
+    /// Raw class logits (before the temperature), to fit the temperature.
+    pub fn logits_encoded(&self, encoded: &[Encoded], batch_size: usize) -> Vec<[f32; 4]> {
+        self.forward_encoded(encoded, batch_size, |logits| logits)
+    }
+
+    fn forward_encoded(
+        &self,
+        encoded: &[Encoded],
+        batch_size: usize,
+        finish: impl Fn(Tensor) -> Tensor,
+    ) -> Vec<[f32; 4]> {
         let lengths: Vec<usize> = encoded.iter().map(|e| e.ids.len()).collect();
         let mut out = vec![[0f32; 4]; encoded.len()];
         tch::no_grad(|| {
@@ -265,8 +284,8 @@ impl StanceModel {
                     }
                     None => self.logits(&items, false),
                 };
-                let probs = logits.softmax(-1, Kind::Float).to_device(Device::Cpu);
-                let flat: Vec<f32> = Vec::<f32>::try_from(probs.flatten(0, -1)).unwrap_or_default();
+                let rows = finish(logits.to_kind(Kind::Float)).to_device(Device::Cpu);
+                let flat: Vec<f32> = Vec::<f32>::try_from(rows.flatten(0, -1)).unwrap_or_default();
                 for (row, &i) in batch.iter().enumerate() {
                     out[i].copy_from_slice(&flat[row * 4..row * 4 + 4]);
                 }

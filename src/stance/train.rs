@@ -39,7 +39,9 @@ pub fn evaluate(
     let probs = model.predict_encoded(&data.encoded, batch_size);
     let pred: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
     let labels: Vec<String> = LABELS.iter().map(|s| s.to_string()).collect();
-    (metrics::report(&labels, &data.labels, &pred), probs)
+    let mut report = metrics::report(&labels, &data.labels, &pred);
+    report.calibration = Some(metrics::calibration(&probs, &data.labels));
+    (report, probs)
 }
 
 /// What a training run measured.
