@@ -234,15 +234,18 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
     // Score exactly what will be saved (head tensors are stored as f16).
     stancemine::model::round_to_saved_precision(&m.vs, cfg.first_trained_layer);
     // Fine-tuning leaves the model near-certain even where it is wrong; one
-    // temperature fitted on dev brings the probabilities in line.
-    let calibration = dev_prepared.as_ref().map(|d| {
+    // temperature fitted on dev brings the probabilities in line. The dev
+    // forward runs once: the fit and the dev report share its logits.
+    let mut calibration = None;
+    let mut metrics = std::collections::BTreeMap::new();
+    if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
         let logits = m.logits_encoded(&d.encoded, 64);
         let t = calibrate::fit_temperature(&logits, &d.labels);
-        let at = |t: f64| {
-            let probs: Vec<[f32; 4]> = logits.iter().map(|l| calibrate::softmax(l, t)).collect();
-            stancemine::metrics::calibration(&probs, &d.labels)
-        };
-        let (before, after) = (at(1.0), at(t));
+        let probs_at =
+            |t: f64| -> Vec<[f32; 4]> { logits.iter().map(|l| calibrate::softmax(l, t)).collect() };
+        let before = stancemine::metrics::calibration(&probs_at(1.0), &d.labels);
+        let r = stance_train::score(&probs_at(t), &d.labels);
+        let after = r.calibration.clone().expect("score reports calibration");
         tracing::info!(
             "temperature {t:.2} fitted on dev: ECE {:.3} -> {:.3}, NLL {:.3} -> {:.3}",
             before.ece,
@@ -251,12 +254,8 @@ pub fn train(mut args: TrainArgs) -> anyhow::Result<()> {
             after.nll
         );
         m.config.stancemine.temperature = Some(t);
-        serde_json::json!({"temperature": t, "dev_before": before, "dev_after": after})
-    });
-
-    let mut metrics = std::collections::BTreeMap::new();
-    if let (Some(p), Some(d)) = (&args.dev, &dev_prepared) {
-        let (r, _) = stance_train::evaluate(&m, d, 64);
+        calibration =
+            Some(serde_json::json!({"temperature": t, "dev_before": before, "dev_after": after}));
         tracing::info!(
             "dev macro-F1 {:.3}, F_avg {:.3}",
             r.macro_f1,

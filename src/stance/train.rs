@@ -37,11 +37,16 @@ pub fn evaluate(
     batch_size: usize,
 ) -> (Report, Vec<[f32; 4]>) {
     let probs = model.predict_encoded(&data.encoded, batch_size);
+    (score(&probs, &data.labels), probs)
+}
+
+/// Score probability rows against gold class indices: labels and calibration.
+pub fn score(probs: &[[f32; 4]], gold: &[usize]) -> Report {
     let pred: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
     let labels: Vec<String> = LABELS.iter().map(|s| s.to_string()).collect();
-    let mut report = metrics::report(&labels, &data.labels, &pred);
-    report.calibration = Some(metrics::calibration(&probs, &data.labels));
-    (report, probs)
+    let mut report = metrics::report(&labels, gold, &pred);
+    report.calibration = Some(metrics::calibration(probs, gold));
+    report
 }
 
 /// What a training run measured.
