@@ -1,5 +1,9 @@
 //! Actors: entity mentions merged into canonical actors.
 //!
+//! Before them, a mention that is half of a name the table knows is
+//! completed from the text around it ("Jae-in" after "Moon" is "Moon
+//! Jae-in"): the NER model sometimes tags only part of a Korean name.
+//!
 //! Two rules, in order:
 //! 1. the alias table (`actors.toml`, user-extendable): "Pyongyang", "DPRK"
 //!    and "the North" are all North Korea;
@@ -21,6 +25,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::config::ConfigError;
+
+/// Version of the merging rules below; part of the pipeline fingerprint, so
+/// a change re-runs entity linking on stored articles.
+pub const RESOLVER_VERSION: &str = "resolve-2";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,6 +222,60 @@ impl ActorTable {
         }
     }
 
+    /// Widen a mention by the word just before or after it in `text` when
+    /// the two together are a name in the table ("Moon" + "Jae-in"), and
+    /// take the table's type. Entity offsets are code points into `text`;
+    /// a mention never grows into a neighbouring one.
+    pub fn complete_names(&self, text: &str, entities: &mut [Entity]) {
+        let chars: Vec<char> = text.chars().collect();
+        let is_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '‑' | '‐' | '.');
+        for i in 0..entities.len() {
+            let (start, end) = (entities[i].start, entities[i].end);
+            if end > chars.len() || start >= end {
+                continue;
+            }
+            let floor = if i > 0 { entities[i - 1].end } else { 0 };
+            let ceiling = entities.get(i + 1).map_or(chars.len(), |e| e.start);
+            // The word before: "Moon| Jae-in".
+            let mut candidates = vec![];
+            if start >= 2 && chars[start - 1] == ' ' {
+                let mut ws = start - 1;
+                while ws > floor && is_word(chars[ws - 1]) {
+                    ws -= 1;
+                }
+                if ws < start - 1 {
+                    candidates.push((ws, end));
+                }
+            }
+            // The word after: "Moon |Jae-in", a possessive left outside.
+            if end + 1 < ceiling && chars[end] == ' ' {
+                let mut we = end + 1;
+                while we < ceiling && is_word(chars[we]) {
+                    we += 1;
+                }
+                if we > end + 1 {
+                    candidates.push((start, we));
+                }
+            }
+            for (a, b) in candidates {
+                let joined: String = chars[a..b].iter().collect();
+                let joined = joined.trim_end_matches('.');
+                let key = normalize(joined);
+                if key == normalize(&entities[i].text) {
+                    continue; // "the North": nothing gained
+                }
+                if let Some(&c) = self.by_alias.get(&key) {
+                    let e = &mut entities[i];
+                    e.text = joined.to_string();
+                    e.start = a;
+                    e.end = a + joined.chars().count();
+                    e.kind = self.actors[c].kind.clone();
+                    break;
+                }
+            }
+        }
+    }
+
     /// Link each entity to an actor (setting `entity.actor`) and return the
     /// article's actors, most mentioned first.
     pub fn resolve(&self, entities: &mut Vec<Entity>) -> Vec<Actor> {
@@ -242,6 +304,12 @@ impl ActorTable {
                     } else {
                         short.push(i);
                     }
+                }
+                "ORG" | "GPE" if self.by_short.contains_key(&normalize(&e.text)) => {
+                    // A person's short name the model typed as a body
+                    // ("Moon's government" → ORG "Moon"): the table knows better.
+                    e.kind = "PER".into();
+                    short.push(i);
                 }
                 "ORG" | "GPE" => {
                     let name = display_name(&e.text, false);
@@ -493,6 +561,76 @@ aliases = ["Trump"]
         ];
         let actors = table.resolve(&mut es);
         assert_eq!(es[2].actor, None);
+        assert_eq!(actors.len(), 2);
+    }
+
+    /// The mention `word` where `anchor` first starts in `text`.
+    fn at_in(text: &str, anchor: &str, word: &str, kind: &str) -> Entity {
+        let byte = text.find(anchor).expect("anchor in text");
+        let start = text[..byte].chars().count();
+        Entity {
+            start,
+            end: start + word.chars().count(),
+            ..ent(word, kind)
+        }
+    }
+
+    fn at(text: &str, word: &str, kind: &str) -> Entity {
+        at_in(text, word, word, kind)
+    }
+
+    #[test]
+    fn a_half_name_is_completed_from_the_text() {
+        let table = ActorTable::parse(&format!(
+            "{TABLE}[[actor]]\nname = \"Moon Jae-in\"\ntype = \"PER\"\nshort = [\"Moon\"]\n"
+        ))
+        .unwrap();
+        let text = "South Korea’s Moon Jae-in has argued for talks. Moon Jae-in’s aides agreed.";
+        // The given name alone, and the family name typed as a body.
+        let mut es = vec![
+            at(text, "Jae-in", "PER"),
+            at_in(text, "Moon Jae-in’s", "Moon", "ORG"),
+        ];
+        table.complete_names(text, &mut es);
+        assert_eq!(es[0].text, "Moon Jae-in");
+        assert_eq!(es[0].kind, "PER");
+        let chars: Vec<char> = text.chars().collect();
+        let span: String = chars[es[0].start..es[0].end].iter().collect();
+        assert_eq!(span, "Moon Jae-in");
+        assert_eq!(es[1].text, "Moon Jae-in"); // the possessive stays outside
+        let actors = table.resolve(&mut es);
+        assert_eq!(actors.len(), 1);
+        assert_eq!(actors[0].name, "Moon Jae-in");
+        assert_eq!(actors[0].mentions, 2);
+    }
+
+    #[test]
+    fn completion_needs_the_table_and_stops_at_a_neighbour() {
+        let table = ActorTable::parse(TABLE).unwrap();
+        let text = "Donald Trump met the North while Jane Roe watched.";
+        let mut es = vec![
+            at(text, "Donald", "PER"),
+            at(text, "Trump", "PER"),
+            at(text, "North", "GPE"),
+            at(text, "Roe", "PER"),
+        ];
+        let before = es.clone();
+        table.complete_names(text, &mut es);
+        // "Donald Trump" is two mentions (join_split_names' job, not this
+        // one's); "the North" adds nothing; "Jane Roe" is not in the table.
+        assert_eq!(es, before);
+    }
+
+    #[test]
+    fn a_persons_short_name_typed_as_a_body_is_the_person() {
+        let table = ActorTable::parse(&format!(
+            "{TABLE}[[actor]]\nname = \"Moon Jae-in\"\ntype = \"PER\"\nshort = [\"Moon\"]\n"
+        ))
+        .unwrap();
+        let mut es = vec![ent("Moon", "ORG"), ent("Pyongyang", "GPE")];
+        let actors = table.resolve(&mut es);
+        assert_eq!(es[0].kind, "PER");
+        assert_eq!(es[0].actor.as_deref(), Some("moon-jae-in"));
         assert_eq!(actors.len(), 2);
     }
 

@@ -46,9 +46,10 @@ impl Stages {
         let mut f = BASE_FINGERPRINT.to_string();
         if let Some(n) = &self.ner {
             f += &format!(
-                "+ner:{}:actors-{}",
+                "+ner:{}:actors-{}:{}",
                 n.annotator.version(),
-                n.actors.fingerprint()
+                n.actors.fingerprint(),
+                crate::actors::RESOLVER_VERSION
             );
         }
         if let Some(s) = &self.stance {
@@ -308,6 +309,7 @@ fn prepare(
             let (mut entities, mut actors) = (Vec::new(), Vec::new());
             if let Some(ner) = &stages.ner {
                 entities = ner.annotator.annotate(&sentences)?;
+                ner.actors.complete_names(&article.text, &mut entities);
                 actors = ner.actors.resolve(&mut entities);
                 models.insert("ner".to_string(), ner.annotator.version().to_string());
             }
