@@ -199,65 +199,52 @@ impl ActorTable {
         None
     }
 
-    /// Join neighbouring mentions that the table knows as one name ("North"
-    /// + "Korea" → "North Korea"), which the model sometimes splits.
-    fn join_split_names(&self, entities: &mut Vec<Entity>) {
-        let mut i = 0;
-        while i + 1 < entities.len() {
-            let (a, b) = (&entities[i], &entities[i + 1]);
-            if b.start == a.end + 1 {
-                let joined = format!("{} {}", a.text, b.text);
-                if let Some(c) = self.by_alias.get(&normalize(&joined)) {
-                    let kind = self.actors[*c].kind.clone();
-                    let b = entities.remove(i + 1);
-                    let a = &mut entities[i];
-                    a.text = joined;
-                    a.end = b.end;
-                    a.score = a.score.min(b.score);
-                    a.kind = kind;
-                    continue;
-                }
-            }
-            i += 1;
-        }
-    }
-
-    /// Widen a mention by the word just before or after it in `text` when
-    /// the two together are a name in the table ("Moon" + "Jae-in"), and
-    /// take the table's type. Entity offsets are code points into `text`;
-    /// a mention never grows into a neighbouring one.
-    pub fn complete_names(&self, text: &str, entities: &mut [Entity]) {
+    /// Complete a mention to a name in the table from the word just before
+    /// or after it in `text` ("Moon" + "Jae-in", "North" + "Korea"), taking
+    /// the table's type: the model sometimes splits a name or tags half of
+    /// it. A neighbouring mention that is exactly that word is absorbed; one
+    /// the word only partly covers stops the growth. Offsets are code points
+    /// into `text`, and mentions are in text order.
+    fn complete_names(&self, text: &str, entities: &mut Vec<Entity>) {
         let chars: Vec<char> = text.chars().collect();
         let is_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '‑' | '‐' | '.');
-        for i in 0..entities.len() {
+        let mut i = 0;
+        while i < entities.len() {
             let (start, end) = (entities[i].start, entities[i].end);
             if end > chars.len() || start >= end {
+                i += 1;
                 continue;
             }
-            let floor = if i > 0 { entities[i - 1].end } else { 0 };
-            let ceiling = entities.get(i + 1).map_or(chars.len(), |e| e.start);
-            // The word before: "Moon| Jae-in".
+            // (span start, span end, the neighbour that is the added word)
             let mut candidates = vec![];
+            // The word before: "Moon| Jae-in".
             if start >= 2 && chars[start - 1] == ' ' {
                 let mut ws = start - 1;
-                while ws > floor && is_word(chars[ws - 1]) {
+                while ws > 0 && is_word(chars[ws - 1]) {
                     ws -= 1;
                 }
-                if ws < start - 1 {
-                    candidates.push((ws, end));
+                let prev = i.checked_sub(1).filter(|&p| entities[p].end > ws);
+                let whole =
+                    prev.is_none_or(|p| (entities[p].start, entities[p].end) == (ws, start - 1));
+                if ws < start - 1 && whole {
+                    candidates.push((ws, end, prev));
                 }
             }
             // The word after: "Moon |Jae-in", a possessive left outside.
-            if end + 1 < ceiling && chars[end] == ' ' {
+            if end + 1 < chars.len() && chars[end] == ' ' {
                 let mut we = end + 1;
-                while we < ceiling && is_word(chars[we]) {
+                while we < chars.len() && is_word(chars[we]) {
                     we += 1;
                 }
-                if we > end + 1 {
-                    candidates.push((start, we));
+                let next = Some(i + 1).filter(|&n| n < entities.len() && entities[n].start < we);
+                let whole =
+                    next.is_none_or(|n| (entities[n].start, entities[n].end) == (end + 1, we));
+                if we > end + 1 && whole {
+                    candidates.push((start, we, next));
                 }
             }
-            for (a, b) in candidates {
+            let mut grown = false;
+            for (a, b, neighbour) in candidates {
                 let joined: String = chars[a..b].iter().collect();
                 let joined = joined.trim_end_matches('.');
                 let key = normalize(joined);
@@ -265,21 +252,35 @@ impl ActorTable {
                     continue; // "the North": nothing gained
                 }
                 if let Some(&c) = self.by_alias.get(&key) {
+                    let mut score = entities[i].score;
+                    if let Some(n) = neighbour {
+                        score = score.min(entities.remove(n).score);
+                        if n < i {
+                            i -= 1;
+                        }
+                    }
                     let e = &mut entities[i];
                     e.text = joined.to_string();
                     e.start = a;
                     e.end = a + joined.chars().count();
                     e.kind = self.actors[c].kind.clone();
+                    e.score = score;
+                    grown = true;
                     break;
                 }
+            }
+            // A grown mention may complete further ("North Korean regime").
+            if !grown {
+                i += 1;
             }
         }
     }
 
     /// Link each entity to an actor (setting `entity.actor`) and return the
-    /// article's actors, most mentioned first.
-    pub fn resolve(&self, entities: &mut Vec<Entity>) -> Vec<Actor> {
-        self.join_split_names(entities);
+    /// article's actors, most mentioned first. `text` is the article text
+    /// the entities' offsets point into.
+    pub fn resolve(&self, text: &str, entities: &mut Vec<Entity>) -> Vec<Actor> {
+        self.complete_names(text, entities);
         // name → (type, mentions), in first-mention order.
         let mut found: Vec<(String, String, usize)> = Vec::new();
         fn link(found: &mut Vec<(String, String, usize)>, name: &str, kind: &str) -> String {
@@ -509,7 +510,7 @@ aliases = ["Trump"]
             ent("North Korean Chairman Donald Trump", "PER"),
             ent("Moon", "PER"),
         ];
-        let actors = table.resolve(&mut es);
+        let actors = table.resolve("", &mut es);
         let ids: Vec<Option<&str>> = es.iter().map(|e| e.actor.as_deref()).collect();
         assert_eq!(
             ids,
@@ -538,11 +539,9 @@ aliases = ["Trump"]
     #[test]
     fn split_names_are_joined() {
         let table = ActorTable::parse(TABLE).unwrap();
-        let mut es = vec![ent("North", "MISC"), ent("Korea", "GPE")];
-        es[0].end = 5;
-        es[1].start = 6;
-        es[1].end = 11;
-        table.resolve(&mut es);
+        let text = "North Korea";
+        let mut es = vec![at(text, "North", "MISC"), at(text, "Korea", "GPE")];
+        table.resolve(text, &mut es);
         assert_eq!(es.len(), 1);
         assert_eq!(
             (es[0].text.as_str(), es[0].kind.as_str()),
@@ -559,7 +558,7 @@ aliases = ["Trump"]
             ent("Kim Yo-jong", "PER"),
             ent("Kim", "PER"),
         ];
-        let actors = table.resolve(&mut es);
+        let actors = table.resolve("", &mut es);
         assert_eq!(es[2].actor, None);
         assert_eq!(actors.len(), 2);
     }
@@ -591,33 +590,32 @@ aliases = ["Trump"]
             at(text, "Jae-in", "PER"),
             at_in(text, "Moon Jae-in’s", "Moon", "ORG"),
         ];
-        table.complete_names(text, &mut es);
+        let actors = table.resolve(text, &mut es);
         assert_eq!(es[0].text, "Moon Jae-in");
         assert_eq!(es[0].kind, "PER");
         let chars: Vec<char> = text.chars().collect();
         let span: String = chars[es[0].start..es[0].end].iter().collect();
         assert_eq!(span, "Moon Jae-in");
         assert_eq!(es[1].text, "Moon Jae-in"); // the possessive stays outside
-        let actors = table.resolve(&mut es);
         assert_eq!(actors.len(), 1);
         assert_eq!(actors[0].name, "Moon Jae-in");
         assert_eq!(actors[0].mentions, 2);
     }
 
     #[test]
-    fn completion_needs_the_table_and_stops_at_a_neighbour() {
+    fn completion_needs_the_table_and_a_whole_neighbour() {
         let table = ActorTable::parse(TABLE).unwrap();
-        let text = "Donald Trump met the North while Jane Roe watched.";
+        let text = "South North Korea met the North while Jane Roe watched.";
         let mut es = vec![
-            at(text, "Donald", "PER"),
-            at(text, "Trump", "PER"),
-            at(text, "North", "GPE"),
+            at(text, "South North", "ORG"),
+            at(text, "Korea", "GPE"),
+            at_in(text, "North while", "North", "GPE"),
             at(text, "Roe", "PER"),
         ];
         let before = es.clone();
         table.complete_names(text, &mut es);
-        // "Donald Trump" is two mentions (join_split_names' job, not this
-        // one's); "the North" adds nothing; "Jane Roe" is not in the table.
+        // "North" + "Korea" would be a name, but "North" belongs to a longer
+        // mention; "the North" adds nothing; "Jane Roe" is not in the table.
         assert_eq!(es, before);
     }
 
@@ -628,7 +626,7 @@ aliases = ["Trump"]
         ))
         .unwrap();
         let mut es = vec![ent("Moon", "ORG"), ent("Pyongyang", "GPE")];
-        let actors = table.resolve(&mut es);
+        let actors = table.resolve("", &mut es);
         assert_eq!(es[0].kind, "PER");
         assert_eq!(es[0].actor.as_deref(), Some("moon-jae-in"));
         assert_eq!(actors.len(), 2);
@@ -640,7 +638,7 @@ aliases = ["Trump"]
         let table = ActorTable::parse(kim).unwrap();
         let link = |names: &[&str]| {
             let mut es: Vec<Entity> = names.iter().map(|n| ent(n, "PER")).collect();
-            table.resolve(&mut es);
+            table.resolve("", &mut es);
             es.last().unwrap().actor.clone()
         };
         // No full name in the article: the claim decides.

@@ -309,8 +309,7 @@ fn prepare(
             let (mut entities, mut actors) = (Vec::new(), Vec::new());
             if let Some(ner) = &stages.ner {
                 entities = ner.annotator.annotate(&sentences)?;
-                ner.actors.complete_names(&article.text, &mut entities);
-                actors = ner.actors.resolve(&mut entities);
+                actors = ner.actors.resolve(&article.text, &mut entities);
                 models.insert("ner".to_string(), ner.annotator.version().to_string());
             }
             (sentences, entities, actors)
